@@ -1,0 +1,94 @@
+// Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+
+package nbdkit
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// connection is what the binding knows of one open connection.
+type connection struct {
+	ConnectionInterface
+}
+
+// connectionTable maps the ids that wrapper.c keeps in its handles to
+// connections.  Open and Close take the mutex; request callbacks look
+// an id up without locking, with one atomic load of the slot array and
+// one of the slot.  nbdkit never uses a handle after Close, nor before
+// Open returned it, so a slot is only reused once nothing can read it.
+type connectionTable struct {
+	mu    sync.Mutex
+	slots atomic.Pointer[[]atomic.Pointer[connection]]
+	free  []uintptr // ids of empty slots, reused first
+	open  int       // number of connections in the table
+}
+
+var connections connectionTable
+
+// add stores c and returns its id.
+func (t *connectionTable) add(c *connection) uintptr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var id uintptr
+	if n := len(t.free); n > 0 {
+		id = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		id = t.grow()
+	}
+	(*t.slots.Load())[id].Store(c)
+	t.open++
+	return id
+}
+
+// grow doubles the slot array, publishing a copy so that readers of the
+// old array still find every connection stored before the copy, and
+// returns the id of a new empty slot.  The caller holds t.mu.
+func (t *connectionTable) grow() uintptr {
+	var old []atomic.Pointer[connection]
+	if p := t.slots.Load(); p != nil {
+		old = *p
+	}
+	slots := make([]atomic.Pointer[connection], 2*len(old)+16)
+	for i := range old {
+		slots[i].Store(old[i].Load())
+	}
+	for id := len(slots) - 1; id > len(old); id-- {
+		t.free = append(t.free, uintptr(id))
+	}
+	t.slots.Store(&slots)
+	return uintptr(len(old))
+}
+
+// get returns the connection with this id, or nil.
+func (t *connectionTable) get(id uintptr) *connection {
+	p := t.slots.Load()
+	if p == nil || id >= uintptr(len(*p)) {
+		return nil
+	}
+	return (*p)[id].Load()
+}
+
+// remove empties the slot of id and returns what it held.
+func (t *connectionTable) remove(id uintptr) *connection {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.slots.Load()
+	if p == nil || id >= uintptr(len(*p)) {
+		return nil
+	}
+	c := (*p)[id].Swap(nil)
+	if c != nil {
+		t.free = append(t.free, id)
+		t.open--
+	}
+	return c
+}
+
+// count returns the number of open connections.
+func (t *connectionTable) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.open
+}

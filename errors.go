@@ -1,0 +1,79 @@
+// Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+
+package nbdkit
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"syscall"
+)
+
+// PluginError is an error with the errno the client should see.
+// Return it, or an error wrapping it, from any method:
+//
+//	return nbdkit.PluginError{Errmsg: "read-only region", Errno: syscall.EPERM}
+type PluginError struct {
+	Errmsg string        // the message, passed to nbdkit_error
+	Errno  syscall.Errno // the errno sent to the client; 0 means EIO
+}
+
+// String returns the message, followed by the errno if there is one.
+func (e PluginError) String() string {
+	if e.Errno != 0 {
+		return fmt.Sprintf("%s (errno %d: %v)", e.Errmsg, int(e.Errno), e.Errno)
+	}
+	return e.Errmsg
+}
+
+// Error returns the same text as String.
+func (e PluginError) Error() string {
+	return e.String()
+}
+
+// errnoOf chooses the errno that the client sees for err: a PluginError's
+// Errno, else a wrapped syscall.Errno, else EIO.
+func errnoOf(err error) syscall.Errno {
+	var value PluginError
+	if errors.As(err, &value) && value.Errno != 0 {
+		return value.Errno
+	}
+	var pointer *PluginError
+	if errors.As(err, &pointer) && pointer != nil && pointer.Errno != 0 {
+		return pointer.Errno
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) && errno != 0 {
+		return errno
+	}
+	return syscall.EIO
+}
+
+// notImplemented is what the default methods of Plugin and Connection
+// return when a required method is missing, or when a Can* method said
+// yes without the method it allows.
+func notImplemented(method string) error {
+	return PluginError{
+		Errmsg: "the plugin does not implement " + method,
+		Errno:  syscall.EOPNOTSUPP,
+	}
+}
+
+// reportError hands a callback's error to nbdkit: message and errno.
+func reportError(method string, err error) {
+	server.error(method+": "+err.Error(), errnoOf(err))
+}
+
+// catchPanic, deferred by every callback, turns a panic into a failed
+// callback: nothing ever unwinds into nbdkit's C stack.
+func catchPanic[Result int | int64](method string, result *Result) {
+	if value := recover(); value != nil {
+		reportPanic(method, value)
+		*result = -1
+	}
+}
+
+func reportPanic(method string, value interface{}) {
+	server.error(fmt.Sprintf("%s: panic: %v", method, value), syscall.EIO)
+	server.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, debug.Stack()))
+}

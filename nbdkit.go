@@ -1,0 +1,318 @@
+// Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+
+// Package nbdkit lets a Go program be an nbdkit plugin.
+//
+// nbdkit is a Network Block Device (NBD) server whose backends are
+// plugins loaded from shared objects.  A Go plugin is a package main
+// that implements PluginInterface and ConnectionInterface, registers
+// itself, and is built as a C shared object:
+//
+//	go build -buildmode=c-shared -o nbdkit-foo-plugin.so
+//	nbdkit -f ./nbdkit-foo-plugin.so size=1G
+//
+// # Writing a plugin
+//
+// Embed Plugin in your plugin type and Connection in your connection
+// type: they supply a default for every method, so you only write the
+// ones you need.  Open, GetSize and PRead are required.
+//
+//	type diskPlugin struct{ nbdkit.Plugin }
+//	type diskConnection struct{ nbdkit.Connection }
+//
+//	func (p *diskPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error) {
+//		return &diskConnection{}, nil
+//	}
+//	func (c *diskConnection) GetSize() (uint64, error) { return 1 << 20, nil }
+//	func (c *diskConnection) PRead(buf []byte, offset uint64, flags uint32) error {
+//		// fill buf with the data at offset
+//		return nil
+//	}
+//
+//	func init() { nbdkit.Register("disk", &diskPlugin{}) }
+//	func main() {}
+//
+// Plugins written for the binding shipped inside nbdkit's source tree,
+// which export plugin_init themselves and call PluginInitialize, work
+// unchanged.
+//
+// # Can* callbacks
+//
+// PWrite is only called if CanWrite returned true, and likewise Flush
+// (CanFlush), Trim (CanTrim) and Zero (CanZero).  This differs from C
+// plugins, where the presence of the callback is enough.  A FUA write
+// is emulated with Flush only when CanFlush returned true; otherwise
+// FUA is not advertised to clients.
+//
+// # Buffers
+//
+// The buf given to PRead and PWrite is nbdkit's own buffer, not a copy.
+// A plugin must not keep buf, or any slice of it, after the method
+// returns.
+//
+// # Errors and panics
+//
+// A method reports failure by returning an error.  The message is
+// passed to nbdkit_error and the client sees an errno taken from
+// PluginError.Errno if the error is (or wraps) a PluginError with a
+// non-zero Errno, else from a syscall.Errno found with errors.As (so
+// errors from the os package carry their errno), else EIO.  A panic in
+// any method is recovered: the request fails with EIO, the panic value
+// is logged as an error and the stack as debug output (nbdkit -v), and
+// the server goes on serving.
+//
+// # Concurrency
+//
+// The thread model is NBDKIT_THREAD_MODEL_PARALLEL: methods of
+// different connections, and of one connection, may run concurrently,
+// so connection state shared between requests needs its own locking.
+package nbdkit
+
+/*
+#cgo pkg-config: nbdkit
+#cgo LDFLAGS: -Wl,--unresolved-symbols=ignore-in-object-files
+#include <stdlib.h>
+#include "wrapper.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// APIVersion is the nbdkit plugin API version this binding uses.
+const APIVersion = C.NBDKIT_API_VERSION
+
+// Thread models, from nbdkit-plugin(3).
+const (
+	ThreadModelSerializeConnections = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS)
+	ThreadModelSerializeAllRequests = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_ALL_REQUESTS)
+	ThreadModelSerializeRequests    = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_REQUESTS)
+	ThreadModelParallel             = uint32(C.NBDKIT_THREAD_MODEL_PARALLEL)
+)
+
+// Flags passed to the data methods.
+const (
+	FlagMayTrim  = uint32(C.NBDKIT_FLAG_MAY_TRIM)  // Zero may punch a hole
+	FlagFUA      = uint32(C.NBDKIT_FLAG_FUA)       // force unit access
+	FlagReqOne   = uint32(C.NBDKIT_FLAG_REQ_ONE)   // one extent is enough
+	FlagFastZero = uint32(C.NBDKIT_FLAG_FAST_ZERO) // fail Zero unless fast
+)
+
+// Answers for CanFUA.
+const (
+	FUANone    = uint32(C.NBDKIT_FUA_NONE)
+	FUAEmulate = uint32(C.NBDKIT_FUA_EMULATE)
+	FUANative  = uint32(C.NBDKIT_FUA_NATIVE)
+)
+
+// Answers for CanCache.
+const (
+	CacheNone    = uint32(C.NBDKIT_CACHE_NONE)
+	CacheEmulate = uint32(C.NBDKIT_CACHE_EMULATE)
+	CacheNative  = uint32(C.NBDKIT_CACHE_NATIVE)
+)
+
+// Extent types.
+const (
+	ExtentHole = uint32(C.NBDKIT_EXTENT_HOLE) // not allocated
+	ExtentZero = uint32(C.NBDKIT_EXTENT_ZERO) // reads as zeroes
+)
+
+// PluginInterface is the plugin-wide part of a plugin.  Embed Plugin to
+// get a default for each method; Open must be implemented.
+type PluginInterface interface {
+	// Load is called once, just after the plugin is loaded.
+	Load()
+	// Unload is called once, just before the plugin is unloaded.
+	Unload()
+	// DumpPlugin prints extra key=value lines for nbdkit --dump-plugin.
+	DumpPlugin()
+	// Config is called for each key=value on the command line.
+	Config(key string, value string) error
+	// ConfigComplete is called after the last Config.
+	ConfigComplete() error
+	// GetReady is called before the server starts serving.
+	GetReady() error
+	// PreConnect is called when a client connects, before Open.
+	PreConnect(readonly bool) error
+	// Open is called for each new connection (required).
+	Open(readonly bool) (ConnectionInterface, error)
+}
+
+// ConnectionInterface is one client connection.  Embed Connection to get
+// a default for each method; GetSize and PRead must be implemented.
+type ConnectionInterface interface {
+	// Close is called once when the connection ends.
+	Close()
+	// GetSize returns the size of the disk in bytes (required).
+	GetSize() (uint64, error)
+	// CanWrite reports whether PWrite may be called.
+	CanWrite() (bool, error)
+	// CanFlush reports whether Flush may be called.
+	CanFlush() (bool, error)
+	// IsRotational reports whether the disk is a rotating medium.
+	IsRotational() (bool, error)
+	// CanTrim reports whether Trim may be called.
+	CanTrim() (bool, error)
+	// CanZero reports whether Zero may be called; nbdkit writes zeroes
+	// with PWrite otherwise.
+	CanZero() (bool, error)
+	// CanMultiConn reports whether a client may open several
+	// connections and expect them to see each other's flushed writes.
+	CanMultiConn() (bool, error)
+	// PRead fills buf with the data at offset (required).
+	PRead(buf []byte, offset uint64, flags uint32) error
+	// PWrite writes buf at offset.
+	PWrite(buf []byte, offset uint64, flags uint32) error
+	// Flush makes earlier writes durable.
+	Flush(flags uint32) error
+	// Trim discards count bytes at offset.
+	Trim(count uint32, offset uint64, flags uint32) error
+	// Zero writes count zero bytes at offset.
+	Zero(count uint32, offset uint64, flags uint32) error
+}
+
+// Plugin supplies a default for every PluginInterface method; embed it
+// in your plugin type.
+type Plugin struct{}
+
+// Connection supplies a default for every ConnectionInterface method;
+// embed it in your connection type.
+type Connection struct{}
+
+// Load does nothing.
+func (p *Plugin) Load() {}
+
+// Unload does nothing.
+func (p *Plugin) Unload() {}
+
+// DumpPlugin prints nothing.
+func (p *Plugin) DumpPlugin() {}
+
+// Config rejects every key: a plugin that takes parameters implements
+// its own Config.
+func (p *Plugin) Config(key string, value string) error {
+	return fmt.Errorf("unknown parameter %s", key)
+}
+
+// ConfigComplete accepts any configuration.
+func (p *Plugin) ConfigComplete() error { return nil }
+
+// GetReady does nothing.
+func (p *Plugin) GetReady() error { return nil }
+
+// PreConnect accepts every client.
+func (p *Plugin) PreConnect(readonly bool) error { return nil }
+
+// Open fails: every plugin must implement its own Open.
+func (p *Plugin) Open(readonly bool) (ConnectionInterface, error) {
+	return nil, notImplemented("Open")
+}
+
+// Close does nothing.
+func (c *Connection) Close() {}
+
+// GetSize fails: every plugin must implement its own GetSize.
+func (c *Connection) GetSize() (uint64, error) { return 0, notImplemented("GetSize") }
+
+// CanWrite returns false: the disk is read-only.
+func (c *Connection) CanWrite() (bool, error) { return false, nil }
+
+// CanFlush returns false.
+func (c *Connection) CanFlush() (bool, error) { return false, nil }
+
+// IsRotational returns false.
+func (c *Connection) IsRotational() (bool, error) { return false, nil }
+
+// CanTrim returns false.
+func (c *Connection) CanTrim() (bool, error) { return false, nil }
+
+// CanZero returns false: nbdkit writes zeroes with PWrite instead.
+func (c *Connection) CanZero() (bool, error) { return false, nil }
+
+// CanMultiConn returns false.
+func (c *Connection) CanMultiConn() (bool, error) { return false, nil }
+
+// PRead fails: every plugin must implement its own PRead.
+func (c *Connection) PRead(buf []byte, offset uint64, flags uint32) error {
+	return notImplemented("PRead")
+}
+
+// PWrite fails; it is only called if CanWrite returned true.
+func (c *Connection) PWrite(buf []byte, offset uint64, flags uint32) error {
+	return notImplemented("PWrite")
+}
+
+// Flush fails; it is only called if CanFlush returned true.
+func (c *Connection) Flush(flags uint32) error { return notImplemented("Flush") }
+
+// Trim fails; it is only called if CanTrim returned true.
+func (c *Connection) Trim(count uint32, offset uint64, flags uint32) error {
+	return notImplemented("Trim")
+}
+
+// Zero fails; it is only called if CanZero returned true.
+func (c *Connection) Zero(count uint32, offset uint64, flags uint32) error {
+	return notImplemented("Zero")
+}
+
+// The plugin being served.  It is set once, by PluginInitialize, before
+// nbdkit calls any other callback, and only read afterwards.
+var pluginImpl PluginInterface
+
+// PluginInitialize returns the plugin description that nbdkit expects
+// from plugin_init.  Call it from your own exported plugin_init:
+//
+//	//export plugin_init
+//	func plugin_init() unsafe.Pointer {
+//		return nbdkit.PluginInitialize("disk", &diskPlugin{})
+//	}
+//
+// or let Register do it for you.  name is the plugin's name as nbdkit
+// shows it: letters and digits, starting with a letter.
+func PluginInitialize(name string, impl PluginInterface) unsafe.Pointer {
+	if impl == nil {
+		Error("nbdkit.PluginInitialize: the plugin is nil")
+		return nil
+	}
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
+		Error(fmt.Sprintf("nbdkit.PluginInitialize: invalid plugin name %q", name))
+		return nil
+	}
+	pluginImpl = impl
+	// nbdkit keeps the name for the life of the process.
+	cname := C.CString(name)
+	return unsafe.Pointer(C.wrapper_plugin_init(cname, 0,
+		C.int(ThreadModelParallel)))
+}
+
+var registered struct {
+	name string
+	impl PluginInterface
+}
+
+// Register names the plugin to serve.  Call it from an init function;
+// the package then supplies plugin_init, and the plugin's main package
+// needs nothing else but an empty func main().
+//
+//	func init() { nbdkit.Register("disk", &diskPlugin{}) }
+//	func main() {}
+//
+// A plugin that exports its own plugin_init (the older style, calling
+// PluginInitialize) does not call Register.
+func Register(name string, impl PluginInterface) {
+	registered.name = name
+	registered.impl = impl
+}
+
+//export go_registered_plugin
+func go_registered_plugin() unsafe.Pointer {
+	if registered.impl == nil {
+		Error("no plugin registered: call nbdkit.Register from an init function, " +
+			"or export plugin_init and call nbdkit.PluginInitialize")
+		return nil
+	}
+	return PluginInitialize(registered.name, registered.impl)
+}

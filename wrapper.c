@@ -1,0 +1,287 @@
+/* Go binding for nbdkit plugins: the C half.
+ * Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+ *
+ * nbdkit calls the functions in this file.  Each one translates its
+ * arguments, crosses into Go once through the export go_<callback>
+ * (see dispatch.go), and translates the result back.  Everything is
+ * static except plugin_init, so a plugin .so exports nothing else of
+ * ours to nbdkit.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <errno.h>
+
+#include "wrapper.h"
+#include "_cgo_export.h"
+
+/* The handle nbdkit holds for a connection.  It is C memory, so
+ * nbdkit never holds a Go pointer: the Go side is reached through
+ * id, an index into the Go connection table.
+ */
+struct handle {
+  uintptr_t id;                 /* slot in the Go connection table */
+  uint32_t caps;                /* enum connection_capability bits */
+  uint32_t allowed;             /* enum connection_permission bits */
+};
+
+/* Declare every wrapper with exactly the type of its struct field, so
+ * the compiler checks each signature against nbdkit-plugin.h.
+ */
+#define DECLARE_WRAPPER(field, needs)                                   \
+  static __typeof__ (*((struct nbdkit_plugin *) 0)->field) wrapper_##field;
+NBDKIT_GO_CALLBACKS (DECLARE_WRAPPER)
+
+static struct nbdkit_plugin plugin;
+
+struct nbdkit_plugin *
+wrapper_plugin_init (const char *name, uint32_t plugin_caps,
+                     int thread_model)
+{
+  plugin._struct_size = sizeof plugin;
+  plugin._api_version = NBDKIT_API_VERSION;
+  plugin._thread_model = thread_model;
+  plugin.name = name;
+  /* Go cannot promise that errno survives a callback; errors carry
+   * their errno through nbdkit_set_error instead.
+   */
+  plugin.errno_is_preserved = 0;
+
+#define SET_FIELD(field, needs)                                 \
+  if ((needs) == PLUGIN_ALWAYS || (plugin_caps & (needs)))      \
+    plugin.field = wrapper_##field;
+  NBDKIT_GO_CALLBACKS (SET_FIELD)
+
+  return &plugin;
+}
+
+/* Used when the plugin calls nbdkit.Register from init() instead of
+ * exporting its own plugin_init: a plugin_init exported by the
+ * plugin's main package is a strong symbol and overrides this one.
+ */
+__attribute__ ((weak, visibility ("default")))
+struct nbdkit_plugin *
+plugin_init (void)
+{
+  return go_registered_plugin ();
+}
+
+/* Plugin-wide callbacks. */
+
+static void
+wrapper_load (void)
+{
+  go_load ();
+}
+
+static void
+wrapper_unload (void)
+{
+  go_unload ();
+}
+
+static int
+wrapper_config (const char *key, const char *value)
+{
+  return go_config ((char *) key, (char *) value);
+}
+
+static int
+wrapper_config_complete (void)
+{
+  return go_config_complete ();
+}
+
+static void
+wrapper_dump_plugin (void)
+{
+  /* nbdkit printed its own fields through stdio; Go writes to the
+   * file descriptor directly, so flush first to keep the order.
+   */
+  fflush (stdout);
+  go_dump_plugin ();
+}
+
+static int
+wrapper_preconnect (int readonly)
+{
+  return go_preconnect (readonly);
+}
+
+static int
+wrapper_get_ready (void)
+{
+  return go_get_ready ();
+}
+
+/* Connections. */
+
+static void *
+wrapper_open (int readonly)
+{
+  struct handle *h = calloc (1, sizeof *h);
+
+  if (h == NULL) {
+    nbdkit_error ("calloc: %m");
+    return NULL;
+  }
+  if (go_open (readonly, &h->id, &h->caps) == -1) {
+    free (h);
+    return NULL;
+  }
+  return h;
+}
+
+static void
+wrapper_close (void *handle)
+{
+  struct handle *h = handle;
+
+  go_close (h->id);
+  free (h);
+}
+
+static int64_t
+wrapper_get_size (void *handle)
+{
+  struct handle *h = handle;
+
+  return go_get_size (h->id);
+}
+
+/* Ask a boolean question of the connection, and remember a true
+ * answer where it grants a permission.
+ */
+static int
+ask (struct handle *h, int (*question) (uintptr_t), uint32_t permission)
+{
+  int r = question (h->id);
+
+  if (r == 1 && permission)
+    __atomic_fetch_or (&h->allowed, permission, __ATOMIC_RELEASE);
+  return r;
+}
+
+static int
+allowed (struct handle *h, uint32_t permission)
+{
+  return (__atomic_load_n (&h->allowed, __ATOMIC_ACQUIRE) & permission) != 0;
+}
+
+/* Refuse a request whose Can* callback did not say yes.  nbdkit does
+ * not send such requests, so this is a guard, not a code path.
+ */
+static int
+refuse (const char *method, const char *gate, int err)
+{
+  nbdkit_error ("%s called although %s did not return true", method, gate);
+  nbdkit_set_error (err);
+  return -1;
+}
+
+static int
+wrapper_can_write (void *handle)
+{
+  return ask (handle, go_can_write, ALLOW_WRITE);
+}
+
+static int
+wrapper_can_flush (void *handle)
+{
+  return ask (handle, go_can_flush, ALLOW_FLUSH);
+}
+
+static int
+wrapper_is_rotational (void *handle)
+{
+  return ask (handle, go_is_rotational, 0);
+}
+
+static int
+wrapper_can_trim (void *handle)
+{
+  return ask (handle, go_can_trim, ALLOW_TRIM);
+}
+
+static int
+wrapper_can_zero (void *handle)
+{
+  return ask (handle, go_can_zero, ALLOW_ZERO);
+}
+
+static int
+wrapper_can_multi_conn (void *handle)
+{
+  return ask (handle, go_can_multi_conn, 0);
+}
+
+static int
+wrapper_can_fua (void *handle)
+{
+  int r;
+
+  /* Left NULL, nbdkit would emulate FUA by calling .flush whenever
+   * .flush exists, even when CanFlush said no.  Emulate only when
+   * Flush may really be called.
+   */
+  r = wrapper_can_flush (handle);
+  if (r == -1)
+    return -1;
+  return r ? NBDKIT_FUA_EMULATE : NBDKIT_FUA_NONE;
+}
+
+/* Data. */
+
+static int
+wrapper_pread (void *handle, void *buf, uint32_t count, uint64_t offset,
+               uint32_t flags)
+{
+  struct handle *h = handle;
+
+  return go_pread (h->id, buf, count, offset, flags);
+}
+
+static int
+wrapper_pwrite (void *handle, const void *buf, uint32_t count,
+                uint64_t offset, uint32_t flags)
+{
+  struct handle *h = handle;
+
+  if (!allowed (h, ALLOW_WRITE))
+    return refuse ("PWrite", "CanWrite", EROFS);
+  return go_pwrite (h->id, (void *) buf, count, offset, flags);
+}
+
+static int
+wrapper_flush (void *handle, uint32_t flags)
+{
+  struct handle *h = handle;
+
+  if (!allowed (h, ALLOW_FLUSH))
+    return refuse ("Flush", "CanFlush", EINVAL);
+  return go_flush (h->id, flags);
+}
+
+static int
+wrapper_trim (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
+{
+  struct handle *h = handle;
+
+  if (!allowed (h, ALLOW_TRIM))
+    return refuse ("Trim", "CanTrim", EINVAL);
+  return go_trim (h->id, count, offset, flags);
+}
+
+static int
+wrapper_zero (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
+{
+  struct handle *h = handle;
+
+  /* nbdkit falls back to writing zeroes with .pwrite on ENOTSUP. */
+  if (!allowed (h, ALLOW_ZERO)) {
+    nbdkit_set_error (ENOTSUP);
+    return -1;
+  }
+  return go_zero (h->id, count, offset, flags);
+}

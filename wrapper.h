@@ -1,0 +1,80 @@
+/* Go binding for nbdkit plugins: the C half.
+ * Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+ *
+ * This header is shared by wrapper.c and by the Go files of the
+ * package (through cgo), so that both halves agree on the list of
+ * callbacks and on the capability bits.
+ */
+
+#ifndef NBDKIT_GO_WRAPPER_H
+#define NBDKIT_GO_WRAPPER_H
+
+#include <stdint.h>
+
+#define NBDKIT_API_VERSION 2
+#include <nbdkit-plugin.h>
+
+/* Plugin capabilities: which optional Go interfaces the plugin value
+ * implements.  A callback whose bit is clear is left NULL in struct
+ * nbdkit_plugin, so nbdkit applies its documented default and no cgo
+ * call is ever made for it.
+ */
+enum plugin_capability {
+  PLUGIN_ALWAYS = 0,            /* callbacks every Go plugin has */
+};
+
+/* Connection capabilities: which optional Go interfaces the
+ * connection value implements, discovered once in Open.
+ */
+enum connection_capability {
+  CONNECTION_NONE = 0,
+};
+
+/* Answers a connection gave to the Can* callbacks.  The old binding's
+ * rule is that PWrite, Flush, Trim and Zero are only called after
+ * CanWrite, CanFlush, CanTrim and CanZero returned true; the C side
+ * records the answers and enforces the rule.
+ */
+enum connection_permission {
+  ALLOW_WRITE = 1 << 0,
+  ALLOW_FLUSH = 1 << 1,
+  ALLOW_TRIM  = 1 << 2,
+  ALLOW_ZERO  = 1 << 3,
+};
+
+/* The one list of callbacks: every field of struct nbdkit_plugin that
+ * this binding fills, in header order, with the plugin capability that
+ * must be present for nbdkit to see it.  wrapper.c derives the
+ * declarations and the struct from this list; each wrapper_<field> is
+ * a thin forward to the Go export go_<field>.
+ */
+#define NBDKIT_GO_CALLBACKS(CALLBACK)            \
+  CALLBACK (load,            PLUGIN_ALWAYS)      \
+  CALLBACK (unload,          PLUGIN_ALWAYS)      \
+  CALLBACK (config,          PLUGIN_ALWAYS)      \
+  CALLBACK (config_complete, PLUGIN_ALWAYS)      \
+  CALLBACK (open,            PLUGIN_ALWAYS)      \
+  CALLBACK (close,           PLUGIN_ALWAYS)      \
+  CALLBACK (get_size,        PLUGIN_ALWAYS)      \
+  CALLBACK (can_write,       PLUGIN_ALWAYS)      \
+  CALLBACK (can_flush,       PLUGIN_ALWAYS)      \
+  CALLBACK (is_rotational,   PLUGIN_ALWAYS)      \
+  CALLBACK (can_trim,        PLUGIN_ALWAYS)      \
+  CALLBACK (dump_plugin,     PLUGIN_ALWAYS)      \
+  CALLBACK (can_zero,        PLUGIN_ALWAYS)      \
+  CALLBACK (can_fua,         PLUGIN_ALWAYS)      \
+  CALLBACK (pread,           PLUGIN_ALWAYS)      \
+  CALLBACK (pwrite,          PLUGIN_ALWAYS)      \
+  CALLBACK (flush,           PLUGIN_ALWAYS)      \
+  CALLBACK (trim,            PLUGIN_ALWAYS)      \
+  CALLBACK (zero,            PLUGIN_ALWAYS)      \
+  CALLBACK (can_multi_conn,  PLUGIN_ALWAYS)      \
+  CALLBACK (preconnect,      PLUGIN_ALWAYS)      \
+  CALLBACK (get_ready,       PLUGIN_ALWAYS)
+
+/* Build the plugin struct that plugin_init returns to nbdkit. */
+extern struct nbdkit_plugin *wrapper_plugin_init (const char *name,
+                                                  uint32_t plugin_caps,
+                                                  int thread_model);
+
+#endif /* NBDKIT_GO_WRAPPER_H */
