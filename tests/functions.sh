@@ -1,0 +1,118 @@
+# Shared helpers for the shell tests.  Source this first:
+#   . "$abs_top_srcdir/tests/functions.sh"
+# The Makefile exports GO, NBDKIT, NBDSH, NBDINFO, NBDCOPY, QEMU_IMG,
+# abs_top_srcdir and abs_top_builddir; defaults let a test also run by
+# hand from the top of the build tree: bash tests/foo.sh
+
+set -euo pipefail
+
+: "${abs_top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${abs_top_builddir:=$PWD}"
+: "${NBDKIT:=nbdkit}" "${NBDSH:=/usr/bin/nbdsh}" "${NBDINFO:=nbdinfo}"
+: "${NBDCOPY:=nbdcopy}" "${QEMU_IMG:=qemu-img}" "${GO:=go}"
+export GOTOOLCHAIN=local
+
+# nbdsh and the nbd Python module are Debian's: put Debian's python3
+# first on PATH.
+export PATH="/usr/bin:$PATH"
+
+# Every server is bounded: no test can hang CI.
+server_timeout=${server_timeout:-120}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nbdkit-go-test.XXXXXX")
+server_pids=()
+
+cleanup ()
+{
+    local pid
+    for pid in "${server_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${server_pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail ()
+{
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# example_plugin NAME, test_plugin NAME: the built .so.
+example_plugin ()
+{
+    echo "$abs_top_builddir/examples/$1/nbdkit-$1-plugin.so"
+}
+test_plugin ()
+{
+    echo "$abs_top_builddir/tests/plugins/$1/nbdkit-$1-plugin.so"
+}
+
+# start_server NAME PLUGIN [ARGS...]
+# Serves PLUGIN in the foreground on the Unix socket $tmp/NAME.sock,
+# logging to $tmp/NAME.log, and waits until it accepts connections.
+# Sets $uri and $server_pid.
+start_server ()
+{
+    local name=$1; shift
+    local sock="$tmp/$name.sock" pidfile="$tmp/$name.pid" i
+    rm -f "$sock" "$pidfile"
+    timeout -k 5 "$server_timeout" \
+        "$NBDKIT" -f -v -U "$sock" -P "$pidfile" "$@" \
+        >"$tmp/$name.log" 2>&1 &
+    server_pid=$!
+    server_pids+=("$server_pid")
+    for i in $(seq 1 200); do
+        if [ -S "$sock" ] && [ -s "$pidfile" ]; then
+            uri="nbd+unix:///?socket=$sock"
+            return 0
+        fi
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            cat "$tmp/$name.log" >&2
+            fail "nbdkit $* exited before serving"
+        fi
+        sleep 0.05
+    done
+    cat "$tmp/$name.log" >&2
+    fail "nbdkit $* did not start serving within 10 seconds"
+}
+
+# stop_server PID: SIGTERM, then wait for the exit (bounded by the
+# server's own timeout).  Returns the server's exit status.
+stop_server ()
+{
+    local pid=$1 status=0
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" || status=$?
+    return "$status"
+}
+
+# nbdsh_check URI SCRIPT: run a Python script in nbdsh against URI
+# (h is the connected handle); a failed assert fails the test.
+nbdsh_check ()
+{
+    timeout -k 5 60 "$NBDSH" -u "$1" -c "$2"
+}
+
+# expect_grep PATTERN FILE: the extended regexp is in FILE.
+expect_grep ()
+{
+    grep -E -q -- "$1" "$2" || { cat "$2" >&2; fail "'$1' not found in $2"; }
+}
+
+# expect_no_grep PATTERN FILE
+expect_no_grep ()
+{
+    ! grep -E -q -- "$1" "$2" || { cat "$2" >&2; fail "'$1' unexpectedly in $2"; }
+}
+
+# expect_count N PATTERN FILE: exactly N lines match.
+expect_count ()
+{
+    local n
+    n=$(grep -E -c -- "$2" "$3" || true)
+    [ "$n" -eq "$1" ] || { cat "$3" >&2; fail "expected $1 lines matching '$2' in $3, found $n"; }
+}
