@@ -2,14 +2,58 @@
 
 package nbdkit
 
+/*
+#include "wrapper.h"
+*/
+import "C"
+
 import (
 	"sync"
 	"sync/atomic"
 )
 
-// connection is what the binding knows of one open connection.
+// connection is what the binding knows of one open connection: the
+// plugin's value, and its optional interfaces, found once in Open.
 type connection struct {
 	ConnectionInterface
+	fuaChecker      FUAChecker
+	fastZeroChecker FastZeroChecker
+	cacheChecker    CacheChecker
+	cacher          Cacher
+	extentsChecker  ExtentsChecker
+	extenter        Extenter
+	exportDescriber ExportDescriber
+	blockSizer      BlockSizer
+}
+
+// newConnection discovers what conn implements, and returns the
+// connection and its enum connection_capability bits for wrapper.c.
+func newConnection(conn ConnectionInterface) (*connection, uint32) {
+	c := &connection{ConnectionInterface: conn}
+	var caps uint32
+	discover := func(found bool, bit uint32) {
+		if found {
+			caps |= bit
+		}
+	}
+	var ok bool
+	c.fuaChecker, ok = conn.(FUAChecker)
+	discover(ok, capCanFUA)
+	c.fastZeroChecker, ok = conn.(FastZeroChecker)
+	discover(ok, capCanFastZero)
+	c.cacheChecker, ok = conn.(CacheChecker)
+	discover(ok, capCanCache)
+	c.cacher, ok = conn.(Cacher)
+	discover(ok, capCache)
+	c.extentsChecker, ok = conn.(ExtentsChecker)
+	discover(ok, capCanExtents)
+	c.extenter, ok = conn.(Extenter)
+	discover(ok, capExtents)
+	c.exportDescriber, ok = conn.(ExportDescriber)
+	discover(ok, capExportDescription)
+	c.blockSizer, ok = conn.(BlockSizer)
+	discover(ok, capBlockSize)
+	return c, caps
 }
 
 // connectionTable maps the ids that wrapper.c keeps in its handles to
@@ -92,3 +136,15 @@ func (t *connectionTable) count() int {
 	defer t.mu.Unlock()
 	return t.open
 }
+
+// The enum connection_capability bits, as Go constants.
+const (
+	capCanFUA            = uint32(C.CONNECTION_CAN_FUA)
+	capCanFastZero       = uint32(C.CONNECTION_CAN_FAST_ZERO)
+	capCanCache          = uint32(C.CONNECTION_CAN_CACHE)
+	capCache             = uint32(C.CONNECTION_CACHE)
+	capCanExtents        = uint32(C.CONNECTION_CAN_EXTENTS)
+	capExtents           = uint32(C.CONNECTION_EXTENTS)
+	capExportDescription = uint32(C.CONNECTION_EXPORT_DESCRIPTION)
+	capBlockSize         = uint32(C.CONNECTION_BLOCK_SIZE)
+)

@@ -148,8 +148,8 @@ func callOpen(readonly bool) (id uintptr, caps uint32, result int) {
 		reportError("Open", errors.New("returned no connection and no error"))
 		return 0, 0, -1
 	}
-	c := &connection{ConnectionInterface: conn}
-	return connections.add(c), 0, 0
+	c, caps := newConnection(conn)
+	return connections.add(c), caps, 0
 }
 
 //export go_close
@@ -191,44 +191,44 @@ func callGetSize(id uintptr) (result int64) {
 
 // askConnection calls one of the boolean Can* methods.
 func askConnection(method string, id uintptr,
-	question func(ConnectionInterface) (bool, error)) (result int) {
+	question func(*connection) (bool, error)) (result int) {
 	defer catchPanic(method, &result)
 	c := lookup(method, id)
 	if c == nil {
 		return -1
 	}
-	yes, err := question(c.ConnectionInterface)
+	yes, err := question(c)
 	return boolResult(method, yes, err)
 }
 
 //export go_can_write
 func go_can_write(id C.uintptr_t) C.int {
-	return C.int(askConnection("CanWrite", uintptr(id), ConnectionInterface.CanWrite))
+	return C.int(askConnection("CanWrite", uintptr(id), (*connection).CanWrite))
 }
 
 //export go_can_flush
 func go_can_flush(id C.uintptr_t) C.int {
-	return C.int(askConnection("CanFlush", uintptr(id), ConnectionInterface.CanFlush))
+	return C.int(askConnection("CanFlush", uintptr(id), (*connection).CanFlush))
 }
 
 //export go_is_rotational
 func go_is_rotational(id C.uintptr_t) C.int {
-	return C.int(askConnection("IsRotational", uintptr(id), ConnectionInterface.IsRotational))
+	return C.int(askConnection("IsRotational", uintptr(id), (*connection).IsRotational))
 }
 
 //export go_can_trim
 func go_can_trim(id C.uintptr_t) C.int {
-	return C.int(askConnection("CanTrim", uintptr(id), ConnectionInterface.CanTrim))
+	return C.int(askConnection("CanTrim", uintptr(id), (*connection).CanTrim))
 }
 
 //export go_can_zero
 func go_can_zero(id C.uintptr_t) C.int {
-	return C.int(askConnection("CanZero", uintptr(id), ConnectionInterface.CanZero))
+	return C.int(askConnection("CanZero", uintptr(id), (*connection).CanZero))
 }
 
 //export go_can_multi_conn
 func go_can_multi_conn(id C.uintptr_t) C.int {
-	return C.int(askConnection("CanMultiConn", uintptr(id), ConnectionInterface.CanMultiConn))
+	return C.int(askConnection("CanMultiConn", uintptr(id), (*connection).CanMultiConn))
 }
 
 // Data: the hot path.  No allocation unless a request fails.
@@ -305,4 +305,230 @@ func callZero(id uintptr, count uint32, offset uint64, flags uint32) (result int
 		return -1
 	}
 	return errorResult("Zero", c.Zero(count, offset, flags))
+}
+
+// Plugin-wide optional callbacks: only present in struct nbdkit_plugin
+// when the plugin implements the interface.
+
+//export go_thread_model
+func go_thread_model() C.int { return C.int(callThreadModel()) }
+
+func callThreadModel() (result int) {
+	defer catchPanic("ThreadModel", &result)
+	model := pluginImpl.(ThreadModeler).ThreadModel()
+	if model > ThreadModelParallel {
+		reportError("ThreadModel", PluginError{
+			Errmsg: fmt.Sprintf("returned %d, not a ThreadModel* constant", model),
+			Errno:  syscall.EINVAL})
+		return -1
+	}
+	return int(model)
+}
+
+//export go_after_fork
+func go_after_fork() C.int { return C.int(callAfterFork()) }
+
+func callAfterFork() (result int) {
+	defer catchPanic("AfterFork", &result)
+	return errorResult("AfterFork", pluginImpl.(AfterForker).AfterFork())
+}
+
+//export go_cleanup
+func go_cleanup() { callCleanup() }
+
+func callCleanup() {
+	result := 0
+	defer catchPanic("Cleanup", &result)
+	pluginImpl.(Cleaner).Cleanup()
+}
+
+//export go_list_exports
+func go_list_exports(readonly, isTLS C.int, exports *C.struct_nbdkit_exports) C.int {
+	return C.int(callListExports(readonly != 0, isTLS != 0, ExportList{exports}))
+}
+
+func callListExports(readonly, isTLS bool, exports ExportList) (result int) {
+	defer catchPanic("ListExports", &result)
+	return errorResult("ListExports",
+		pluginImpl.(ExportLister).ListExports(readonly, isTLS, exports))
+}
+
+//export go_default_export
+func go_default_export(readonly, isTLS C.int) *C.char {
+	return callDefaultExport(readonly != 0, isTLS != 0)
+}
+
+func callDefaultExport(readonly, isTLS bool) (name *C.char) {
+	failed := 0
+	defer func() {
+		if failed != 0 {
+			name = nil
+		}
+	}()
+	defer catchPanic("DefaultExport", &failed)
+	s, err := pluginImpl.(DefaultExporter).DefaultExport(readonly, isTLS)
+	if err == nil {
+		name, err = internString("DefaultExport: export name", s)
+	}
+	if err != nil {
+		reportError("DefaultExport", err)
+		return nil
+	}
+	return name
+}
+
+// Connection optional callbacks: wrapper.c only calls these when the
+// connection's capability bit says the interface is there.
+
+// askConnectionFor calls an optional method that answers with a
+// number between 0 and max.
+func askConnectionFor(method string, id uintptr, max uint32,
+	question func(*connection) (uint32, error)) (result int) {
+	defer catchPanic(method, &result)
+	c := lookup(method, id)
+	if c == nil {
+		return -1
+	}
+	answer, err := question(c)
+	if err == nil && answer > max {
+		err = PluginError{Errmsg: fmt.Sprintf("returned %d, not one of the constants", answer),
+			Errno: syscall.EINVAL}
+	}
+	if err != nil {
+		reportError(method, err)
+		return -1
+	}
+	return int(answer)
+}
+
+//export go_can_fua
+func go_can_fua(id C.uintptr_t) C.int {
+	return C.int(askConnectionFor("CanFUA", uintptr(id), FUANative,
+		func(c *connection) (uint32, error) { return c.fuaChecker.CanFUA() }))
+}
+
+//export go_can_cache
+func go_can_cache(id C.uintptr_t) C.int {
+	return C.int(askConnectionFor("CanCache", uintptr(id), CacheNative,
+		func(c *connection) (uint32, error) { return c.cacheChecker.CanCache() }))
+}
+
+//export go_can_fast_zero
+func go_can_fast_zero(id C.uintptr_t) C.int {
+	return C.int(askConnection("CanFastZero", uintptr(id), func(c *connection) (bool, error) {
+		return c.fastZeroChecker.CanFastZero()
+	}))
+}
+
+//export go_can_extents
+func go_can_extents(id C.uintptr_t) C.int {
+	return C.int(askConnection("CanExtents", uintptr(id), func(c *connection) (bool, error) {
+		return c.extentsChecker.CanExtents()
+	}))
+}
+
+//export go_export_description
+func go_export_description(id C.uintptr_t) *C.char {
+	return callExportDescription(uintptr(id))
+}
+
+func callExportDescription(id uintptr) (description *C.char) {
+	failed := 0
+	defer func() {
+		if failed != 0 {
+			description = nil
+		}
+	}()
+	defer catchPanic("ExportDescription", &failed)
+	c := lookup("ExportDescription", id)
+	if c == nil {
+		return nil
+	}
+	s, err := c.exportDescriber.ExportDescription()
+	if err == nil {
+		description, err = internString("ExportDescription: description", s)
+	}
+	if err != nil {
+		reportError("ExportDescription", err)
+		return nil
+	}
+	return description
+}
+
+//export go_block_size
+func go_block_size(id C.uintptr_t, minimum, preferred, maximum *C.uint32_t) C.int {
+	min, pref, max, result := callBlockSize(uintptr(id))
+	*minimum, *preferred, *maximum = C.uint32_t(min), C.uint32_t(pref), C.uint32_t(max)
+	return C.int(result)
+}
+
+func callBlockSize(id uintptr) (minimum, preferred, maximum uint32, result int) {
+	defer catchPanic("BlockSize", &result)
+	c := lookup("BlockSize", id)
+	if c == nil {
+		return 0, 0, 0, -1
+	}
+	minimum, preferred, maximum, err := c.blockSizer.BlockSize()
+	if err == nil {
+		err = checkBlockSize(minimum, preferred, maximum)
+	}
+	if err != nil {
+		reportError("BlockSize", err)
+		return 0, 0, 0, -1
+	}
+	return minimum, preferred, maximum, 0
+}
+
+// checkBlockSize applies the NBD protocol's rules, so that a mistake
+// is reported clearly instead of confusing clients.
+func checkBlockSize(minimum, preferred, maximum uint32) error {
+	bad := func(format string, args ...interface{}) error {
+		return PluginError{Errmsg: fmt.Sprintf("returned minimum %d, preferred %d, maximum %d: ",
+			minimum, preferred, maximum) + fmt.Sprintf(format, args...), Errno: syscall.EINVAL}
+	}
+	powerOf2 := func(n uint32) bool { return n != 0 && n&(n-1) == 0 }
+	switch {
+	case minimum == 0 && preferred == 0 && maximum == 0:
+		return nil // no constraints
+	case !powerOf2(minimum) || minimum > 64*1024:
+		return bad("the minimum must be a power of 2 from 1 to 65536")
+	case !powerOf2(preferred) || preferred < minimum || preferred > 32*1024*1024:
+		return bad("the preferred size must be a power of 2 from the minimum to 33554432")
+	case maximum < preferred:
+		return bad("the maximum must be at least the preferred size")
+	case maximum != 0xffffffff && maximum%minimum != 0:
+		return bad("the maximum must be a multiple of the minimum, or 4294967295")
+	}
+	return nil
+}
+
+//export go_extents
+func go_extents(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t,
+	extents *C.struct_nbdkit_extents) C.int {
+	return C.int(callExtents(uintptr(id), uint32(count), uint64(offset), uint32(flags),
+		ExtentList{extents}))
+}
+
+func callExtents(id uintptr, count uint32, offset uint64, flags uint32,
+	extents ExtentList) (result int) {
+	defer catchPanic("Extents", &result)
+	c := lookup("Extents", id)
+	if c == nil {
+		return -1
+	}
+	return errorResult("Extents", c.extenter.Extents(count, offset, flags, extents))
+}
+
+//export go_cache
+func go_cache(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
+	return C.int(callCache(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
+}
+
+func callCache(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
+	defer catchPanic("Cache", &result)
+	c := lookup("Cache", id)
+	if c == nil {
+		return -1
+	}
+	return errorResult("Cache", c.cacher.Cache(count, offset, flags))
 }

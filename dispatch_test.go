@@ -79,7 +79,7 @@ type testConnection struct {
 }
 
 func (c *testConnection) GetSize() (uint64, error) { return uint64(len(c.plugin.disk)), nil }
-func (c *testConnection) CanWrite() (bool, error) { return true, nil }
+func (c *testConnection) CanWrite() (bool, error)  { return true, nil }
 func (c *testConnection) Close()                   { c.closed++ }
 
 func (c *testConnection) PRead(buf []byte, offset uint64, flags uint32) error {

@@ -76,6 +76,7 @@ package nbdkit
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
@@ -272,20 +273,90 @@ var pluginImpl PluginInterface
 //
 // or let Register do it for you.  name is the plugin's name as nbdkit
 // shows it: letters and digits, starting with a letter.
-func PluginInitialize(name string, impl PluginInterface) unsafe.Pointer {
-	if impl == nil {
-		Error("nbdkit.PluginInitialize: the plugin is nil")
-		return nil
-	}
-	if name == "" || strings.IndexByte(name, 0) >= 0 {
-		Error(fmt.Sprintf("nbdkit.PluginInitialize: invalid plugin name %q", name))
+func PluginInitialize(name string, impl PluginInterface) (plugin unsafe.Pointer) {
+	failed := 0
+	defer catchPanic("PluginInitialize", &failed)
+	info, err := describePlugin(name, impl)
+	if err != nil {
+		Error("nbdkit.PluginInitialize: " + err.Error())
 		return nil
 	}
 	pluginImpl = impl
-	// nbdkit keeps the name for the life of the process.
-	cname := C.CString(name)
-	return unsafe.Pointer(C.wrapper_plugin_init(cname, 0,
-		C.int(ThreadModelParallel)))
+	return unsafe.Pointer(C.wrapper_plugin_init(info))
+}
+
+// describePlugin reads the plugin's static information and optional
+// capabilities, once, for nbdkit, which keeps the strings for the life
+// of the process.
+func describePlugin(name string, impl PluginInterface) (*C.struct_plugin_info, error) {
+	if impl == nil {
+		return nil, errors.New("the plugin is nil")
+	}
+	info := (*C.struct_plugin_info)(C.calloc(1, C.sizeof_struct_plugin_info))
+	var err error
+	setString := func(dest **C.char, what, value string) {
+		if err == nil {
+			*dest, err = staticCString(what, value)
+		}
+	}
+	setString(&info.name, "the plugin name", name)
+	if name == "" {
+		err = errors.New("the plugin name is empty")
+	}
+	if p, ok := impl.(LongNamer); ok {
+		setString(&info.longname, "LongName", p.LongName())
+	}
+	if p, ok := impl.(Versioner); ok {
+		setString(&info.version, "Version", p.Version())
+	}
+	if p, ok := impl.(Describer); ok {
+		setString(&info.description, "Description", p.Description())
+	}
+	if p, ok := impl.(ConfigHelper); ok {
+		setString(&info.config_help, "ConfigHelp", p.ConfigHelp())
+	}
+	if p, ok := impl.(MagicConfigKeyer); ok {
+		setString(&info.magic_config_key, "MagicConfigKey", p.MagicConfigKey())
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	info.thread_model = C.int(ThreadModelParallel)
+	if p, ok := impl.(ThreadModeler); ok {
+		model := p.ThreadModel()
+		if model > ThreadModelParallel {
+			return nil, fmt.Errorf("ThreadModel returned %d, not a ThreadModel* constant", model)
+		}
+		info.thread_model = C.int(model)
+		info.caps |= C.PLUGIN_THREAD_MODEL
+	}
+	if _, ok := impl.(AfterForker); ok {
+		info.caps |= C.PLUGIN_AFTER_FORK
+	}
+	if _, ok := impl.(ExportLister); ok {
+		info.caps |= C.PLUGIN_LIST_EXPORTS
+	}
+	if _, ok := impl.(DefaultExporter); ok {
+		info.caps |= C.PLUGIN_DEFAULT_EXPORT
+	}
+	if _, ok := impl.(Cleaner); ok {
+		info.caps |= C.PLUGIN_CLEANUP
+	}
+	return info, nil
+}
+
+// staticCString copies s to C memory that is never freed, for strings
+// nbdkit keeps for the life of the process.  "" stays NULL, as in a C
+// plugin that leaves the field out.
+func staticCString(what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, fmt.Errorf("%s %q contains a NUL byte", what, s)
+	}
+	if s == "" {
+		return nil, nil
+	}
+	return C.CString(s), nil
 }
 
 var registered struct {

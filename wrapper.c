@@ -36,20 +36,24 @@ NBDKIT_GO_CALLBACKS (DECLARE_WRAPPER)
 static struct nbdkit_plugin plugin;
 
 struct nbdkit_plugin *
-wrapper_plugin_init (const char *name, uint32_t plugin_caps,
-                     int thread_model)
+wrapper_plugin_init (const struct plugin_info *info)
 {
   plugin._struct_size = sizeof plugin;
   plugin._api_version = NBDKIT_API_VERSION;
-  plugin._thread_model = thread_model;
-  plugin.name = name;
+  plugin._thread_model = info->thread_model;
+  plugin.name = info->name;
+  plugin.longname = info->longname;
+  plugin.version = info->version;
+  plugin.description = info->description;
+  plugin.config_help = info->config_help;
+  plugin.magic_config_key = info->magic_config_key;
   /* Go cannot promise that errno survives a callback; errors carry
    * their errno through nbdkit_set_error instead.
    */
   plugin.errno_is_preserved = 0;
 
 #define SET_FIELD(field, needs)                                 \
-  if ((needs) == PLUGIN_ALWAYS || (plugin_caps & (needs)))      \
+  if ((needs) == PLUGIN_ALWAYS || (info->caps & (needs)))       \
     plugin.field = wrapper_##field;
   NBDKIT_GO_CALLBACKS (SET_FIELD)
 
@@ -113,6 +117,37 @@ static int
 wrapper_get_ready (void)
 {
   return go_get_ready ();
+}
+
+static int
+wrapper_thread_model (void)
+{
+  return go_thread_model ();
+}
+
+static int
+wrapper_after_fork (void)
+{
+  return go_after_fork ();
+}
+
+static void
+wrapper_cleanup (void)
+{
+  go_cleanup ();
+}
+
+static int
+wrapper_list_exports (int readonly, int is_tls,
+                      struct nbdkit_exports *exports)
+{
+  return go_list_exports (readonly, is_tls, exports);
+}
+
+static const char *
+wrapper_default_export (int readonly, int is_tls)
+{
+  return go_default_export (readonly, is_tls);
 }
 
 /* Connections. */
@@ -217,18 +252,96 @@ wrapper_can_multi_conn (void *handle)
 }
 
 static int
+has (struct handle *h, uint32_t capability)
+{
+  return (h->caps & capability) != 0;
+}
+
+static int
 wrapper_can_fua (void *handle)
 {
-  int r;
+  struct handle *h = handle;
+  int r = NBDKIT_FUA_EMULATE;
 
+  if (has (h, CONNECTION_CAN_FUA)) {
+    r = go_can_fua (h->id);
+    if (r != NBDKIT_FUA_EMULATE)
+      return r;
+  }
   /* Left NULL, nbdkit would emulate FUA by calling .flush whenever
    * .flush exists, even when CanFlush said no.  Emulate only when
    * Flush may really be called.
    */
-  r = wrapper_can_flush (handle);
-  if (r == -1)
-    return -1;
-  return r ? NBDKIT_FUA_EMULATE : NBDKIT_FUA_NONE;
+  switch (wrapper_can_flush (h)) {
+  case -1: return -1;
+  case 0:
+    if (has (h, CONNECTION_CAN_FUA))
+      nbdkit_debug ("CanFUA returned FUAEmulate but CanFlush is false: "
+                    "FUA is not advertised");
+    return NBDKIT_FUA_NONE;
+  default: return NBDKIT_FUA_EMULATE;
+  }
+}
+
+static int
+wrapper_can_fast_zero (void *handle)
+{
+  struct handle *h = handle;
+  int r;
+
+  if (has (h, CONNECTION_CAN_FAST_ZERO))
+    return go_can_fast_zero (h->id);
+  /* nbdkit's default: fast zeroes are advertised when .zero will not
+   * be used, since then nbdkit fails them at once itself.
+   */
+  r = wrapper_can_zero (h);
+  return r == -1 ? -1 : !r;
+}
+
+static int
+wrapper_can_cache (void *handle)
+{
+  struct handle *h = handle;
+
+  if (has (h, CONNECTION_CAN_CACHE))
+    return go_can_cache (h->id);
+  return has (h, CONNECTION_CACHE) ? NBDKIT_CACHE_NATIVE : NBDKIT_CACHE_NONE;
+}
+
+static int
+wrapper_can_extents (void *handle)
+{
+  struct handle *h = handle;
+
+  /* Extents cannot be answered without an Extents method. */
+  if (!has (h, CONNECTION_EXTENTS))
+    return 0;
+  if (has (h, CONNECTION_CAN_EXTENTS))
+    return go_can_extents (h->id);
+  return 1;
+}
+
+static const char *
+wrapper_export_description (void *handle)
+{
+  struct handle *h = handle;
+
+  if (!has (h, CONNECTION_EXPORT_DESCRIPTION))
+    return NULL;
+  return go_export_description (h->id);
+}
+
+static int
+wrapper_block_size (void *handle,
+                    uint32_t *minimum, uint32_t *preferred, uint32_t *maximum)
+{
+  struct handle *h = handle;
+
+  if (!has (h, CONNECTION_BLOCK_SIZE)) {
+    *minimum = *preferred = *maximum = 0; /* no constraints */
+    return 0;
+  }
+  return go_block_size (h->id, minimum, preferred, maximum);
 }
 
 /* Data. */
@@ -284,4 +397,29 @@ wrapper_zero (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
     return -1;
   }
   return go_zero (h->id, count, offset, flags);
+}
+
+static int
+wrapper_extents (void *handle, uint32_t count, uint64_t offset,
+                 uint32_t flags, struct nbdkit_extents *extents)
+{
+  struct handle *h = handle;
+
+  /* Not reached: can_extents is false without the Extenter bit. */
+  if (!has (h, CONNECTION_EXTENTS))
+    return refuse ("Extents", "CanExtents", EINVAL);
+  return go_extents (h->id, count, offset, flags, extents);
+}
+
+static int
+wrapper_cache (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
+{
+  struct handle *h = handle;
+
+  /* CanCache returned CacheNative without a Cache method: nbdkit's
+   * rule is that such requests succeed at once.
+   */
+  if (!has (h, CONNECTION_CACHE))
+    return 0;
+  return go_cache (h->id, count, offset, flags);
 }

@@ -1,0 +1,49 @@
+// Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+
+package nbdkit
+
+/*
+#include "wrapper.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// ExtentList collects the answer of Extents: nbdkit's own list, filled
+// in place.  It is only valid during the Extents call it was given to.
+type ExtentList struct {
+	extents *C.struct_nbdkit_extents
+}
+
+var errNoExtentList = PluginError{
+	Errmsg: "ExtentList.Add: not the list nbdkit passed to Extents",
+	Errno:  syscall.EINVAL,
+}
+
+// Add appends the extent of length bytes at offset, of type 0 (data),
+// ExtentHole, ExtentZero or ExtentHole|ExtentZero.  Extents must be
+// added in order and without gaps; nbdkit clips them to the requested
+// range and ignores any beyond it.  Add returns an error, with the
+// reason in nbdkit's error output, for an extent out of order or an
+// unknown type.
+func (e ExtentList) Add(offset, length uint64, extentType uint32) error {
+	if e.extents == nil {
+		return errNoExtentList
+	}
+	if extentType&^(ExtentHole|ExtentZero) != 0 {
+		return PluginError{
+			Errmsg: fmt.Sprintf("ExtentList.Add: unknown extent type %#x", extentType),
+			Errno:  syscall.EINVAL,
+		}
+	}
+	r, err := C.nbdkit_add_extent(e.extents, C.uint64_t(offset), C.uint64_t(length),
+		C.uint32_t(extentType))
+	if r == -1 {
+		return errnoError(fmt.Sprintf("ExtentList.Add: nbdkit refused the extent of %d bytes at %d",
+			length, offset), err)
+	}
+	return nil
+}
