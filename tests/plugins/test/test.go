@@ -83,18 +83,32 @@ var (
 
 // The log.  Every line is one write(2) on a file opened with O_APPEND,
 // so lines of concurrent callbacks never interleave.
+// Lines logged before log= are kept until ConfigComplete, then dropped
+// if there is no log.
 var (
 	logMu      sync.Mutex
 	logFile    string
 	logPending []string
+	logDone    bool // ConfigComplete was reached: stop keeping lines
 )
 
 func logf(format string, args ...interface{}) {
-	line := fmt.Sprintf(format, args...) + "\n"
 	logMu.Lock()
-	file := logFile
-	if file == "" {
+	file, done := logFile, logDone
+	logMu.Unlock()
+	if file == "" && done {
+		return
+	}
+	line := fmt.Sprintf(format, args...) + "\n"
+	if file != "" {
+		appendLine(file, line)
+		return
+	}
+	logMu.Lock()
+	if logFile == "" {
 		logPending = append(logPending, line)
+	} else {
+		file = logFile
 	}
 	logMu.Unlock()
 	if file != "" {
@@ -306,6 +320,10 @@ func (p *testPlugin) Config(key, value string) error {
 
 func (p *testPlugin) ConfigComplete() error {
 	logf("ConfigComplete")
+	logMu.Lock()
+	logDone = true
+	logPending = nil
+	logMu.Unlock()
 	if err := check("ConfigComplete"); err != nil {
 		return err
 	}
