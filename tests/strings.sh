@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Strings from Go to nbdkit's log: printf directives ('%s', '%n') are
+# printed as text, not interpreted (which would crash or print garbage),
+# and a NUL byte does not cut the message short: it shows as \x00.
+. "$abs_top_srcdir/tests/functions.sh"
+
+plugin=$(test_plugin test)
+
+# expect_fixed TEXT FILE: the fixed string TEXT is in FILE.
+expect_fixed ()
+{
+    grep -F -q -- "$1" "$2" || { cat "$2" >&2; fail "'$1' not found in $2"; }
+}
+
+# Debug and Error (called in GetReady), with directives.
+text='100%s done %n%n%n %d %x %p %% %.*s end'
+start_server directives "$plugin" size=1M debug="$text" fail=PRead:"%s%n%p"
+nbdsh_check "$uri" '
+assert h.pread(512, 0) == bytes(512)
+try:
+    h.pread(512, 8192)
+    assert False, "pread at 8192 succeeded"
+except nbd.Error as e:
+    assert e.errno == "EIO", e.errno
+'
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_fixed "debug: $text" "$tmp/directives.log"
+expect_fixed "error: $text" "$tmp/directives.log"
+# A returned error's message, too.
+expect_fixed 'error: PRead: test failure %s%n%p in PRead' "$tmp/directives.log"
+expect_count 1 "^nbdkit: debug: 100%s done .* end\$" "$tmp/directives.log"
+expect_count 1 "^nbdkit: error: 100%s done .* end\$" "$tmp/directives.log"
+
+# A NUL byte: "before\x00after".
+start_server nul "$plugin" size=1M debug=nul
+nbdsh_check "$uri" 'assert h.pread(512, 0) == bytes(512)'
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_fixed 'debug: before\x00after' "$tmp/nul.log"
+expect_fixed 'error: before\x00after' "$tmp/nul.log"
+
+# A long message arrives whole.
+long=$(printf 'x%.0s' $(seq 1 20000))
+start_server long "$plugin" size=1M debug="<${long}>"
+nbdsh_check "$uri" 'assert h.pread(512, 0) == bytes(512)'
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_fixed "debug: <${long}>" "$tmp/long.log"
+expect_fixed "error: <${long}>" "$tmp/long.log"
+echo "strings: ok"
