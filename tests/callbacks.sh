@@ -6,6 +6,19 @@
 
 plugin=$(test_plugin test)
 
+# wait_for_lines N PATTERN FILE: nbdkit finishes closing a connection
+# after the client has gone, and exits without calling Close if SIGTERM
+# comes first; so before stopping the server, wait (up to 10 s) until
+# N lines match.  The exact count is checked afterwards.
+wait_for_lines ()
+{
+    local i
+    for i in $(seq 1 200); do
+        [ "$(grep -E -c -- "$2" "$3" || true)" -lt "$1" ] || return 0
+        sleep 0.05
+    done
+}
+
 # --dump-plugin: Load, DumpPlugin and Unload, and the plugin's own line
 # after nbdkit's fields.
 NBDKIT_TEST_LOG="$tmp/dump.calls" "$NBDKIT" --dump-plugin "$plugin" >"$tmp/dump.out"
@@ -53,6 +66,7 @@ done
 
 # Unload only happens at exit.
 expect_count 0 '^Unload' "$log"
+wait_for_lines 5 '^Close$' "$log"
 stop_server "$all_pid" || fail "nbdkit exited with status $?"
 
 [ "$(head -n 1 "$log")" = "Load" ] || { cat "$log" >&2; fail "Load is not first"; }
@@ -98,6 +112,7 @@ assert not h.can_multi_conn()
 assert not h.can_fua()
 assert h.pread(512, 0) == bytes(512)
 '
+wait_for_lines 1 '^Close$' "$log"
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
 expect_count 1 '^Open readonly=false$' "$log"
 expect_count 1 '^Close$' "$log"
@@ -107,6 +122,7 @@ expect_count 0 '^(PWrite|Flush|Trim|Zero)' "$log"
 log="$tmp/calls-ro"
 start_server ro -r "$plugin" log="$log" write=true
 nbdsh_check "$uri" 'assert h.is_read_only()'
+wait_for_lines 1 '^Close$' "$log"
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
 expect_count 1 '^PreConnect readonly=true$' "$log"
 expect_count 1 '^Open readonly=true$' "$log"

@@ -7,6 +7,19 @@
 
 plugin=$(test_plugin test)
 
+# wait_for_lines N PATTERN FILE: nbdkit finishes closing a connection
+# after the client has gone, and exits without calling Close if SIGTERM
+# comes first; so before stopping the server, wait (up to 10 s) until
+# N lines match.  The exact count is checked afterwards.
+wait_for_lines ()
+{
+    local i
+    for i in $(seq 1 200); do
+        [ "$(grep -E -c -- "$2" "$3" || true)" -lt "$1" ] || return 0
+        sleep 0.05
+    done
+}
+
 clients=8
 region=$((8 * 1024 * 1024))         # bytes per client
 chunk=$((256 * 1024))               # bytes per request
@@ -114,6 +127,7 @@ for p in "${client_pids[@]}"; do
     wait "$p" || failed=$((failed + 1))
 done
 [ "$failed" -eq 0 ] || fail "$failed of $clients reconnecting clients failed"
+wait_for_lines $((clients + 1 + clients * 16)) '^Close$' "$log"
 
 stop_server "$pid" || fail "nbdkit exited with status $?"
 # Every request reached the plugin exactly once; every Open was closed.
