@@ -29,10 +29,13 @@ go_add_export (struct nbdkit_exports *exports,
   return r;
 }
 
-// A string nbdkit keeps until the connection ends.
+// A string nbdkit keeps until the connection ends.  The pointer of an
+// empty Go string may be NULL, which nbdkit_strndup_intern refuses.
 static const char *
 go_intern (_GoString_ s)
 {
+  if (_GoStringLen (s) == 0)
+    return nbdkit_strdup_intern ("");
   return nbdkit_strndup_intern (_GoStringPtr (s), _GoStringLen (s));
 }
 */
