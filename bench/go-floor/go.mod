@@ -1,0 +1,3 @@
+module example.org/nbdkit-gofloor-plugin
+
+go 1.19
