@@ -56,6 +56,28 @@ assert h.pread(512, 8192) == bytes(512)
     expect_count 2 "error: $method: panic:" "$tmp/$method.log"
 done
 
+# A run-time panic (nil pointer dereference: a SIGSEGV in Go code) and
+# a panic with an error value are recovered the same way.
+start_server runtime "$plugin" size=1M write=true panic=PRead:nil panic=PWrite:error
+pid=$server_pid
+nbdsh_check "$uri" "
+for name, call in [('pread', lambda: h.pread(512, 4096)),
+                   ('pwrite', lambda: h.pwrite(b'p' * 512, 4096))]:
+    try:
+        call()
+        assert False, name + ' at 4096 succeeded'
+    except nbd.Error as e:
+        assert e.errno == 'EIO', (name, e.errno)
+assert h.pread(512, 0) == bytes(512)
+"
+nbdsh_check "$uri" 'assert h.pread(512, 0) == bytes(512)'
+kill -0 "$pid" || fail "nbdkit died after a nil pointer dereference"
+stop_server "$pid" || fail "nbdkit exited with status $? after a run-time panic"
+expect_grep 'error: PRead: panic: runtime error: invalid memory address or nil pointer dereference' \
+    "$tmp/runtime.log"
+expect_grep 'error: PWrite: panic: test panic error in PWrite$' "$tmp/runtime.log"
+expect_grep '^main\.maybePanic\(' "$tmp/runtime.log"
+
 # Flush, Trim, Zero: the request fails with EIO, the connection lives.
 start_server ftz "$plugin" size=1M write=true flush=true trim=true zero=true \
     panic=Flush panic=Trim panic=Zero
@@ -114,6 +136,13 @@ start_server Unload "$plugin" size=1M panic=Unload
 nbdsh_check "$uri" 'assert h.pread(512, 0) == bytes(512)'
 stop_server "$server_pid" || fail "nbdkit exited with status $? after a panic in Unload"
 expect_panic_logged Unload "$tmp/Unload.log"
+
+# DumpPlugin: logged, and nbdkit's own fields are all still printed.
+NBDKIT_TEST_PANIC=DumpPlugin timeout -k 5 30 "$NBDKIT" --dump-plugin "$plugin" \
+    >"$tmp/dump.out" 2>"$tmp/dump.err" || fail "nbdkit --dump-plugin exited with status $?"
+expect_grep '^name=test$' "$tmp/dump.out"
+expect_grep '^has_pread=1$' "$tmp/dump.out"
+expect_grep 'error: DumpPlugin: panic: test panic in DumpPlugin' "$tmp/dump.err"
 
 # Before serving: nbdkit exits non-zero, promptly, with the message.
 # Load runs before any parameter, so its panic is set in the

@@ -13,9 +13,12 @@
 //	zero=BOOL       CanZero,
 //	rotational=BOOL IsRotational,
 //	multiconn=BOOL  CanMultiConn
-//	panic=METHOD    panic in METHOD (PRead and PWrite: only at offset
+//	panic=METHOD[:KIND]
+//	                panic in METHOD (PRead and PWrite: only at offset
 //	                4096; Open and GetSize: only on the first call in
-//	                the process; everything else: always)
+//	                the process; everything else: always).  The panic
+//	                value is a string, or with KIND nil a nil pointer
+//	                dereference, or with KIND error an error value
 //	fail=METHOD:KIND
 //	                return an error from METHOD (PRead and PWrite: only
 //	                at offset 8192).  KIND is perm (a PluginError with
@@ -64,7 +67,7 @@ var (
 	canZero    bool
 	rotational bool
 	multiconn  bool
-	panics     = map[string]bool{}
+	panics     = map[string]string{} // method -> kind of panic
 	failures   = map[string]string{}
 	debugText  *string
 )
@@ -165,9 +168,22 @@ func flagNames(flags uint32) string {
 	return strings.Join(names, "|")
 }
 
+// nowhere is dereferenced by panic=METHOD:nil.
+var nowhere *struct{ x int }
+
 // maybePanic panics if panic=method was given.
 func maybePanic(method string) {
-	if panics[method] {
+	kind, ok := panics[method]
+	if !ok {
+		return
+	}
+	switch kind {
+	case "nil":
+		// A run-time panic from a signal (SIGSEGV) in Go code.
+		nowhere.x++
+	case "error":
+		panic(fmt.Errorf("test panic error in %s", method))
+	default:
 		panic(fmt.Sprintf("test panic in %s", method))
 	}
 }
@@ -257,7 +273,7 @@ func (p *testPlugin) Load() {
 	}
 	for _, method := range strings.Split(os.Getenv("NBDKIT_TEST_PANIC"), ",") {
 		if method != "" {
-			panics[method] = true
+			panics[method] = ""
 		}
 	}
 	logf("Load")
@@ -296,7 +312,11 @@ func (p *testPlugin) Config(key, value string) error {
 	case "multiconn":
 		multiconn, err = parseBool(key, value)
 	case "panic":
-		panics[value] = true
+		method, kind := value, ""
+		if i := strings.IndexByte(value, ':'); i >= 0 {
+			method, kind = value[:i], value[i+1:]
+		}
+		panics[method] = kind
 	case "fail":
 		i := strings.IndexByte(value, ':')
 		if i < 0 {
