@@ -69,6 +69,7 @@ func go_load() {
 }
 
 func callLoad() (result int) {
+	prepareReexec()
 	defer catchPanic("Load", &result)
 	pluginImpl.Load()
 	return 0
@@ -116,7 +117,10 @@ func go_get_ready() C.int { return C.int(callGetReady()) }
 
 func callGetReady() (result int) {
 	defer catchPanic("GetReady", &result)
-	return errorResult("GetReady", pluginImpl.GetReady())
+	if err := pluginImpl.GetReady(); err != nil {
+		return errorResult("GetReady", err)
+	}
+	return errorResult("GetReady", checkReexec())
 }
 
 //export go_preconnect

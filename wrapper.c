@@ -14,6 +14,7 @@
 #include <errno.h>
 
 #include "wrapper.h"
+#include "reexec.h"
 #include "_cgo_export.h"
 
 /* The handle nbdkit holds for a connection.  It is C memory, so
@@ -34,6 +35,7 @@ struct handle {
 NBDKIT_GO_CALLBACKS (DECLARE_WRAPPER)
 
 static struct nbdkit_plugin plugin;
+static uint32_t plugin_caps;    /* enum plugin_capability */
 
 struct nbdkit_plugin *
 wrapper_plugin_init (const struct plugin_info *info)
@@ -51,6 +53,7 @@ wrapper_plugin_init (const struct plugin_info *info)
    * their errno through nbdkit_set_error instead.
    */
   plugin.errno_is_preserved = 0;
+  plugin_caps = info->caps;
 
 #define SET_FIELD(field, needs)                                 \
   if ((needs) == PLUGIN_ALWAYS || (info->caps & (needs)))       \
@@ -83,6 +86,7 @@ static void
 wrapper_unload (void)
 {
   go_unload ();
+  reexec_unload ();
 }
 
 static int
@@ -116,7 +120,10 @@ wrapper_preconnect (int readonly)
 static int
 wrapper_get_ready (void)
 {
-  return go_get_ready ();
+  if (go_get_ready () == -1)
+    return -1;
+  reexec_arm ();
+  return 0;
 }
 
 static int
@@ -128,7 +135,12 @@ wrapper_thread_model (void)
 static int
 wrapper_after_fork (void)
 {
-  return go_after_fork ();
+  /* In nbdkit's forked child this does not return: see reexec.c. */
+  if (reexec_after_fork () == -1)
+    return -1;
+  if (plugin_caps & PLUGIN_AFTER_FORK)
+    return go_after_fork ();
+  return 0;
 }
 
 static void

@@ -22,7 +22,8 @@
 enum plugin_capability {
   PLUGIN_ALWAYS         = 0,      /* callbacks every Go plugin has */
   PLUGIN_THREAD_MODEL   = 1 << 0, /* ThreadModeler */
-  PLUGIN_AFTER_FORK     = 1 << 1, /* AfterForker */
+  PLUGIN_AFTER_FORK     = 1 << 1, /* AfterForker (after_fork is always
+                                     there: see reexec.c) */
   PLUGIN_LIST_EXPORTS   = 1 << 2, /* ExportLister */
   PLUGIN_DEFAULT_EXPORT = 1 << 3, /* DefaultExporter */
   PLUGIN_CLEANUP        = 1 << 4, /* Cleaner */
@@ -92,7 +93,7 @@ enum connection_permission {
   CALLBACK (can_fast_zero,      PLUGIN_ALWAYS)          \
   CALLBACK (preconnect,         PLUGIN_ALWAYS)          \
   CALLBACK (get_ready,          PLUGIN_ALWAYS)          \
-  CALLBACK (after_fork,         PLUGIN_AFTER_FORK)      \
+  CALLBACK (after_fork,         PLUGIN_ALWAYS)          \
   CALLBACK (list_exports,       PLUGIN_LIST_EXPORTS)    \
   CALLBACK (default_export,     PLUGIN_DEFAULT_EXPORT)  \
   CALLBACK (export_description, PLUGIN_ALWAYS)          \

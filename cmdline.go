@@ -1,0 +1,261 @@
+// Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+
+package nbdkit
+
+// Rewriting nbdkit's command line for the re-executed server (see
+// fork.go).  This is plain Go, run in the original process where the
+// Go runtime works, so that the forked child only has to exec.
+
+import (
+	"fmt"
+	"strings"
+)
+
+// nbdkitOption is one of nbdkit's command line options.
+type nbdkitOption struct {
+	long   string
+	short  byte // 0 if none
+	hasArg bool
+	// drop: the re-executed server must not see it, because the
+	// original process already did what it asks (listening, forking,
+	// --run, changing user, writing the pid file).
+	drop bool
+	// aliasOf names the option this one is another name for, when
+	// neither has a short letter.
+	aliasOf string
+}
+
+// nbdkitOptions are nbdkit's options (nbdkit --long-options and
+// --short-options), as of 1.32, plus later ones that need no special
+// handling.  Aliases are separate entries with the same short letter or
+// canonical name.
+var nbdkitOptions = []nbdkitOption{
+	{long: "ipv4-only", short: '4'},
+	{long: "ipv6-only", short: '6'},
+	{long: "debug", short: 'D', hasArg: true},
+	{long: "dump-config"},
+	{long: "dump-plugin"},
+	{long: "exit-with-parent"},
+	{long: "export", short: 'e', hasArg: true},
+	{long: "export-name", short: 'e', hasArg: true},
+	{long: "exportname", short: 'e', hasArg: true},
+	{long: "filter", hasArg: true},
+	{long: "foreground", short: 'f', drop: true},
+	{long: "no-fork", short: 'f', drop: true},
+	{long: "group", short: 'g', hasArg: true, drop: true},
+	{long: "help"},
+	{long: "ip-addr", short: 'i', hasArg: true, drop: true},
+	{long: "ipaddr", short: 'i', hasArg: true, drop: true},
+	{long: "log", hasArg: true},
+	{long: "long-options"},
+	{long: "mask-handshake", hasArg: true},
+	{long: "new-style", short: 'n'},
+	{long: "newstyle", short: 'n'},
+	{long: "no-sr"},
+	{long: "no-structured-replies", aliasOf: "no-sr"},
+	{long: "old-style", short: 'o'},
+	{long: "oldstyle", short: 'o'},
+	{long: "pid-file", short: 'P', hasArg: true, drop: true},
+	{long: "pidfile", short: 'P', hasArg: true, drop: true},
+	{long: "port", short: 'p', hasArg: true, drop: true},
+	{long: "read-only", short: 'r'},
+	{long: "readonly", short: 'r'},
+	{long: "run", hasArg: true, drop: true},
+	{long: "selinux-label", hasArg: true},
+	{long: "short-options"},
+	{long: "single", short: 's', drop: true},
+	{long: "stdin", short: 's', drop: true},
+	{long: "swap"},
+	{long: "threads", short: 't', hasArg: true},
+	{long: "tls", hasArg: true},
+	{long: "tls-certificates", hasArg: true},
+	{long: "tls-psk", hasArg: true},
+	{long: "tls-verify-peer"},
+	{long: "unix", short: 'U', hasArg: true, drop: true},
+	{long: "user", short: 'u', hasArg: true, drop: true},
+	{long: "verbose", short: 'v'},
+	{long: "version", short: 'V'},
+	{long: "vsock", drop: true},
+	// Later releases.
+	{long: "no-meta-contexts"},
+	{long: "print-uri"},
+	{long: "keepalive"},
+	{long: "time"},
+	{long: "timeout", hasArg: true},
+}
+
+// serverCommand is what the original command line says about serving.
+type serverCommand struct {
+	// args is the command line of the re-executed server: the
+	// options that still apply, -f, and the plugin with its arguments.
+	args []string
+	// Facts about the original command line.
+	run            bool // --run: captive mode
+	foreground     bool // -f
+	single         bool // -s
+	exitWithParent bool // --exit-with-parent
+	log            bool // --log=...
+	tempSocket     bool // -U -: nbdkit made a temporary socket
+	serves         bool // not --help, --version, --dump-plugin, ...
+}
+
+// forks reports whether nbdkit forks before serving: in captive mode
+// (--run, even with -f) and in daemon mode (no -f, -s).
+func (s *serverCommand) forks() bool {
+	return s.serves && (s.run || !(s.foreground || s.single))
+}
+
+// parseServerCommand reads nbdkit's argv (argv[0] included) the way
+// nbdkit's getopt_long does, and builds the re-executed server's
+// command line.  As with GNU getopt, options may come after the plugin
+// (nbdkit -U - memory 1G --run CMD) unless POSIXLY_CORRECT is set, and
+// "--" ends the options.
+func parseServerCommand(argv []string, posixlyCorrect bool) (*serverCommand, error) {
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("empty command line")
+	}
+	s := &serverCommand{args: []string{argv[0]}, serves: true}
+	keep := func(o *nbdkitOption, value string) {
+		s.note(o, value)
+		if o.drop {
+			return
+		}
+		if o.hasArg {
+			s.args = append(s.args, "--"+o.long+"="+value)
+		} else {
+			s.args = append(s.args, "--"+o.long)
+		}
+	}
+	var operands []string // the plugin and its arguments, in order
+	for i := 1; i < len(argv); i++ {
+		arg := argv[i]
+		if arg == "--" {
+			operands = append(operands, argv[i+1:]...)
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			if posixlyCorrect {
+				operands = append(operands, argv[i:]...)
+				break
+			}
+			operands = append(operands, arg)
+			continue
+		}
+		if strings.HasPrefix(arg, "--") {
+			name, value, hasValue := strings.Cut(arg[2:], "=")
+			o, err := findLongOption(name)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case o.hasArg && !hasValue:
+				if i+1 >= len(argv) {
+					return nil, fmt.Errorf("option --%s needs an argument", o.long)
+				}
+				i++
+				value = argv[i]
+			case !o.hasArg && hasValue:
+				return nil, fmt.Errorf("option --%s takes no argument", o.long)
+			}
+			keep(o, value)
+			continue
+		}
+		// A cluster of short options: -rU- or -rU -, -fv.
+		for j := 1; j < len(arg); j++ {
+			o := findShortOption(arg[j])
+			if o == nil {
+				return nil, fmt.Errorf("unknown option -%c", arg[j])
+			}
+			if !o.hasArg {
+				keep(o, "")
+				continue
+			}
+			value := arg[j+1:]
+			if value == "" {
+				if i+1 >= len(argv) {
+					return nil, fmt.Errorf("option -%c needs an argument", o.short)
+				}
+				i++
+				value = argv[i]
+			}
+			keep(o, value)
+			break
+		}
+	}
+	s.args = append(s.args, "-f")
+	if !s.run && !s.log {
+		// A daemon logs to syslog; with -f nbdkit would use stderr.
+		s.args = append(s.args, "--log=syslog")
+	}
+	s.args = append(s.args, "--")
+	s.args = append(s.args, operands...)
+	return s, nil
+}
+
+// note records what an option says about how nbdkit serves.
+func (s *serverCommand) note(o *nbdkitOption, value string) {
+	switch o.long {
+	case "run":
+		s.run = true
+	case "foreground", "no-fork":
+		s.foreground = true
+	case "single", "stdin":
+		s.single = true
+	case "exit-with-parent":
+		s.exitWithParent = true
+	case "log":
+		s.log = true
+	case "unix":
+		s.tempSocket = value == "-"
+	case "help", "version", "dump-config", "dump-plugin", "long-options", "short-options":
+		s.serves = false
+	}
+}
+
+// findLongOption matches a long option as getopt_long does: an exact
+// name, else a unique prefix (prefixes of aliases of one option are not
+// ambiguous).
+func findLongOption(name string) (*nbdkitOption, error) {
+	var found *nbdkitOption
+	for i := range nbdkitOptions {
+		o := &nbdkitOptions[i]
+		if o.long == name {
+			return o, nil
+		}
+		if name != "" && strings.HasPrefix(o.long, name) {
+			if found != nil && !sameOption(found, o) {
+				return nil, fmt.Errorf("option --%s is ambiguous", name)
+			}
+			if found == nil {
+				found = o
+			}
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("unknown option --%s", name)
+	}
+	return found, nil
+}
+
+// sameOption reports whether two entries are names of one option.
+func sameOption(a, b *nbdkitOption) bool {
+	identity := func(o *nbdkitOption) string {
+		switch {
+		case o.short != 0:
+			return string(o.short)
+		case o.aliasOf != "":
+			return o.aliasOf
+		}
+		return o.long
+	}
+	return identity(a) == identity(b)
+}
+
+func findShortOption(c byte) *nbdkitOption {
+	for i := range nbdkitOptions {
+		if nbdkitOptions[i].short == c {
+			return &nbdkitOptions[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
+
+package nbdkit
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseServerCommand(t *testing.T) {
+	for _, tc := range []struct {
+		argv  string // arguments separated by |
+		args  string // the re-executed command, separated by |
+		forks bool
+		run   bool
+	}{
+		{"nbdkit|-U|-|./p.so|size=1M|--run|nbdsh -u $uri",
+			"nbdkit|-f|--|./p.so|size=1M", true, true},
+		{"nbdkit|-U|-|--run|nbdsh -u $uri|./p.so|size=1M",
+			"nbdkit|-f|--|./p.so|size=1M", true, true},
+		{"nbdkit|-rU-|--run=true|./p.so",
+			"nbdkit|--read-only|-f|--|./p.so", true, true},
+		{"nbdkit|-rU|-|-v|--run|true|p.so|a b=c d",
+			"nbdkit|--read-only|--verbose|-f|--|p.so|a b=c d", true, true},
+		{"nbdkit|--unix=-|--exit-with-par|--ru|true|p.so",
+			"nbdkit|--exit-with-parent|-f|--|p.so", true, true},
+		{"nbdkit|-P|/tmp/pid|-p|10809|-i|127.0.0.1|-D|p.flag=1|-t4|p.so",
+			"nbdkit|--debug=p.flag=1|--threads=4|-f|--log=syslog|--|p.so", true, false},
+		{"nbdkit|-u|nobody|-g|nogroup|--log=stderr|--filter=cow|--|-weird.so|k=v",
+			"nbdkit|--log=stderr|--filter=cow|-f|--|-weird.so|k=v", true, false},
+		{"nbdkit|-f|-U|/tmp/s|p.so", "nbdkit|-f|--log=syslog|--|p.so", false, false},
+		{"nbdkit|-s|p.so", "nbdkit|-f|--log=syslog|--|p.so", false, false},
+		{"nbdkit|-f|--run|true|p.so", "nbdkit|-f|--|p.so", true, true},
+		{"nbdkit|p.so|--dump-plugin", "nbdkit|--dump-plugin|-f|--log=syslog|--|p.so", false, false},
+		{"nbdkit|p.so|a|-v|b|--|-c|--d", "nbdkit|--verbose|-f|--log=syslog|--|p.so|a|b|-c|--d", true, false},
+		{"nbdkit|--dump-plugin|p.so", "nbdkit|--dump-plugin|-f|--log=syslog|--|p.so", false, false},
+		{"nbdkit|--exp=x|--tls=require|--vsock|p.so",
+			"nbdkit|--export=x|--tls=require|-f|--log=syslog|--|p.so", true, false},
+		{"nbdkit|--no-structured-replies|--no-s|-e|",
+			"nbdkit|--no-structured-replies|--no-sr|--export=|-f|--log=syslog|--", true, false},
+	} {
+		s, err := parseServerCommand(strings.Split(tc.argv, "|"), false)
+		if err != nil {
+			t.Errorf("%s: %v", tc.argv, err)
+			continue
+		}
+		if want := strings.Split(tc.args, "|"); !reflect.DeepEqual(s.args, want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.argv, s.args, want)
+		}
+		if s.forks() != tc.forks || s.run != tc.run {
+			t.Errorf("%s: forks %v run %v, want %v %v", tc.argv, s.forks(), s.run, tc.forks, tc.run)
+		}
+	}
+}
+
+func TestParseServerCommandFacts(t *testing.T) {
+	s, err := parseServerCommand([]string{"nbdkit", "-U", "-", "--exit-with-parent", "--log", "null", "--run", "x", "p.so"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.tempSocket || !s.exitWithParent || !s.log || !s.run {
+		t.Errorf("facts: %+v", s)
+	}
+	s, _ = parseServerCommand([]string{"nbdkit", "-U", "/tmp/sock", "p.so"}, false)
+	if s.tempSocket {
+		t.Errorf("-U /tmp/sock is not a temporary socket")
+	}
+}
+
+func TestParseServerCommandPosixlyCorrect(t *testing.T) {
+	s, err := parseServerCommand([]string{"nbdkit", "-U", "/s", "p.so", "-v", "k=v"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"nbdkit", "-f", "--log=syslog", "--", "p.so", "-v", "k=v"}; !reflect.DeepEqual(s.args, want) {
+		t.Errorf("got %q, want %q", s.args, want)
+	}
+}
+
+func TestParseServerCommandErrors(t *testing.T) {
+	for _, argv := range []string{
+		"nbdkit|--nosuch|p.so",
+		"nbdkit|--no|p.so",
+		"nbdkit|-X|p.so",
+		"nbdkit|-U",
+		"nbdkit|--unix",
+		"nbdkit|--verbose=1|p.so",
+	} {
+		if s, err := parseServerCommand(strings.Split(argv, "|"), false); err == nil {
+			t.Errorf("%s: accepted as %q", argv, s.args)
+		}
+	}
+}
