@@ -1,0 +1,343 @@
+package main
+
+// Connections.  The binding finds a connection's optional interfaces
+// by type assertion when Open returns, so each choice of conn=KIND is
+// a type of its own, embedding *conn (which has the required methods)
+// and adding the optional methods of that kind:
+//
+//	plain           none
+//	fua             FUAChecker
+//	fastzero        FastZeroChecker
+//	cancache        CacheChecker
+//	cacher          Cacher
+//	cache           CacheChecker and Cacher
+//	extents         Extenter
+//	canextents      ExtentsChecker, without Extenter
+//	checkedextents  ExtentsChecker and Extenter
+//	description     ExportDescriber
+//	blocksize       BlockSizer
+//	all             all of them
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"libguestfs.org/nbdkit"
+)
+
+type conn struct {
+	nbdkit.Connection
+	id                    int64
+	extentsMode           string // config.extents, or the export name
+	inflight, maxInflight int64  // requests in PRead on this connection
+}
+
+type (
+	fuaConn            struct{ *conn }
+	fastZeroConn       struct{ *conn }
+	canCacheConn       struct{ *conn }
+	cacherConn         struct{ *conn }
+	cacheConn          struct{ *conn }
+	extentsConn        struct{ *conn }
+	canExtentsConn     struct{ *conn }
+	checkedExtentsConn struct{ *conn }
+	descriptionConn    struct{ *conn }
+	blockSizeConn      struct{ *conn }
+	allConn            struct{ *conn }
+)
+
+var connectionKinds = map[string]func(*conn) nbdkit.ConnectionInterface{
+	"plain":          func(c *conn) nbdkit.ConnectionInterface { return c },
+	"fua":            func(c *conn) nbdkit.ConnectionInterface { return fuaConn{c} },
+	"fastzero":       func(c *conn) nbdkit.ConnectionInterface { return fastZeroConn{c} },
+	"cancache":       func(c *conn) nbdkit.ConnectionInterface { return canCacheConn{c} },
+	"cacher":         func(c *conn) nbdkit.ConnectionInterface { return cacherConn{c} },
+	"cache":          func(c *conn) nbdkit.ConnectionInterface { return cacheConn{c} },
+	"extents":        func(c *conn) nbdkit.ConnectionInterface { return extentsConn{c} },
+	"canextents":     func(c *conn) nbdkit.ConnectionInterface { return canExtentsConn{c} },
+	"checkedextents": func(c *conn) nbdkit.ConnectionInterface { return checkedExtentsConn{c} },
+	"description":    func(c *conn) nbdkit.ConnectionInterface { return descriptionConn{c} },
+	"blocksize":      func(c *conn) nbdkit.ConnectionInterface { return blockSizeConn{c} },
+	"all":            func(c *conn) nbdkit.ConnectionInterface { return allConn{c} },
+}
+
+// The compile-time checks: each kind has exactly what it claims.
+var (
+	_ nbdkit.FUAChecker      = fuaConn{}
+	_ nbdkit.FastZeroChecker = fastZeroConn{}
+	_ nbdkit.CacheChecker    = canCacheConn{}
+	_ nbdkit.Cacher          = cacherConn{}
+	_ nbdkit.CacheChecker    = cacheConn{}
+	_ nbdkit.Cacher          = cacheConn{}
+	_ nbdkit.Extenter        = extentsConn{}
+	_ nbdkit.ExtentsChecker  = canExtentsConn{}
+	_ nbdkit.ExtentsChecker  = checkedExtentsConn{}
+	_ nbdkit.Extenter        = checkedExtentsConn{}
+	_ nbdkit.ExportDescriber = descriptionConn{}
+	_ nbdkit.BlockSizer      = blockSizeConn{}
+	_ nbdkit.FUAChecker      = allConn{}
+	_ nbdkit.FastZeroChecker = allConn{}
+	_ nbdkit.CacheChecker    = allConn{}
+	_ nbdkit.Cacher          = allConn{}
+	_ nbdkit.ExtentsChecker  = allConn{}
+	_ nbdkit.Extenter        = allConn{}
+	_ nbdkit.ExportDescriber = allConn{}
+	_ nbdkit.BlockSizer      = allConn{}
+)
+
+func (c fuaConn) CanFUA() (uint32, error)                     { return c.canFUA() }
+func (c fastZeroConn) CanFastZero() (bool, error)             { return c.canFastZero() }
+func (c canCacheConn) CanCache() (uint32, error)              { return c.canCache() }
+func (c cacherConn) Cache(n uint32, o uint64, f uint32) error { return c.cache(n, o, f) }
+func (c cacheConn) CanCache() (uint32, error)                 { return c.canCache() }
+func (c cacheConn) Cache(n uint32, o uint64, f uint32) error  { return c.cache(n, o, f) }
+func (c extentsConn) Extents(n uint32, o uint64, f uint32, e nbdkit.ExtentList) error {
+	return c.extents(n, o, f, e)
+}
+func (c canExtentsConn) CanExtents() (bool, error)     { return c.canExtents() }
+func (c checkedExtentsConn) CanExtents() (bool, error) { return c.canExtents() }
+func (c checkedExtentsConn) Extents(n uint32, o uint64, f uint32, e nbdkit.ExtentList) error {
+	return c.extents(n, o, f, e)
+}
+func (c descriptionConn) ExportDescription() (string, error)       { return c.exportDescription() }
+func (c blockSizeConn) BlockSize() (uint32, uint32, uint32, error) { return c.blockSize() }
+
+func (c allConn) CanFUA() (uint32, error)                  { return c.canFUA() }
+func (c allConn) CanFastZero() (bool, error)               { return c.canFastZero() }
+func (c allConn) CanCache() (uint32, error)                { return c.canCache() }
+func (c allConn) Cache(n uint32, o uint64, f uint32) error { return c.cache(n, o, f) }
+func (c allConn) CanExtents() (bool, error)                { return c.canExtents() }
+func (c allConn) Extents(n uint32, o uint64, f uint32, e nbdkit.ExtentList) error {
+	return c.extents(n, o, f, e)
+}
+func (c allConn) ExportDescription() (string, error)         { return c.exportDescription() }
+func (c allConn) BlockSize() (uint32, uint32, uint32, error) { return c.blockSize() }
+
+// flagNames shows flags symbolically: "0", or names joined with "|".
+func flagNames(flags uint32) string {
+	var names []string
+	for _, f := range []struct {
+		bit  uint32
+		name string
+	}{
+		{nbdkit.FlagMayTrim, "MAY_TRIM"},
+		{nbdkit.FlagFUA, "FUA"},
+		{nbdkit.FlagReqOne, "REQ_ONE"},
+		{nbdkit.FlagFastZero, "FAST_ZERO"},
+	} {
+		if flags&f.bit != 0 {
+			names = append(names, f.name)
+			flags &^= f.bit
+		}
+	}
+	if flags != 0 {
+		names = append(names, fmt.Sprintf("%#x", flags))
+	}
+	if names == nil {
+		return "0"
+	}
+	return strings.Join(names, "|")
+}
+
+// The required methods, and the Can* answers every connection has.
+
+func (c *conn) Close() {
+	atomic.AddInt64(&open, -1)
+	logf("Close #%d max_inflight=%d conn_max_inflight=%d max_open=%d", c.id,
+		atomic.LoadInt64(&maxInflight), atomic.LoadInt64(&c.maxInflight),
+		atomic.LoadInt64(&maxOpen))
+}
+
+func (c *conn) GetSize() (uint64, error) { return config.size, nil }
+
+func (c *conn) CanWrite() (bool, error) { return config.canWrite, nil }
+func (c *conn) CanFlush() (bool, error) { return config.canFlush, nil }
+func (c *conn) CanTrim() (bool, error)  { return config.canTrim, nil }
+func (c *conn) CanZero() (bool, error)  { return config.canZero, nil }
+
+func (c *conn) PRead(buf []byte, offset uint64, flags uint32) error {
+	raiseMax(&maxInflight, atomic.AddInt64(&inflight, 1))
+	raiseMax(&c.maxInflight, atomic.AddInt64(&c.inflight, 1))
+	defer atomic.AddInt64(&inflight, -1)
+	defer atomic.AddInt64(&c.inflight, -1)
+	logf("PRead %d@%d flags=%s", len(buf), offset, flagNames(flags))
+	runCalls("pread")
+	if config.sleep > 0 {
+		time.Sleep(config.sleep)
+	}
+	diskMu.RLock()
+	copy(buf, disk[offset:])
+	diskMu.RUnlock()
+	return nil
+}
+
+func (c *conn) PWrite(buf []byte, offset uint64, flags uint32) error {
+	logf("PWrite %d@%d flags=%s", len(buf), offset, flagNames(flags))
+	diskMu.Lock()
+	copy(disk[offset:], buf)
+	diskMu.Unlock()
+	return nil
+}
+
+func (c *conn) Flush(flags uint32) error {
+	logf("Flush flags=%s", flagNames(flags))
+	return nil
+}
+
+func zeroRange(count uint32, offset uint64) {
+	diskMu.Lock()
+	b := disk[offset : offset+uint64(count)]
+	for i := range b {
+		b[i] = 0
+	}
+	diskMu.Unlock()
+}
+
+func (c *conn) Trim(count uint32, offset uint64, flags uint32) error {
+	logf("Trim %d@%d flags=%s", count, offset, flagNames(flags))
+	zeroRange(count, offset)
+	return nil
+}
+
+func (c *conn) Zero(count uint32, offset uint64, flags uint32) error {
+	logf("Zero %d@%d flags=%s", count, offset, flagNames(flags))
+	if flags&nbdkit.FlagFastZero != 0 && config.fastZeroFails {
+		return nbdkit.PluginError{Errmsg: "features plugin: no fast zero here",
+			Errno: syscall.ENOTSUP}
+	}
+	zeroRange(count, offset)
+	return nil
+}
+
+// The optional methods, shared by the kinds that have them.
+
+func (c *conn) canFUA() (uint32, error) {
+	logf("CanFUA")
+	return config.fua, nil
+}
+
+func (c *conn) canFastZero() (bool, error) {
+	logf("CanFastZero")
+	return config.fastZero, nil
+}
+
+func (c *conn) canCache() (uint32, error) {
+	logf("CanCache")
+	return config.cache, nil
+}
+
+func (c *conn) cache(count uint32, offset uint64, flags uint32) error {
+	logf("Cache %d@%d flags=%s", count, offset, flagNames(flags))
+	return nil
+}
+
+func (c *conn) canExtents() (bool, error) {
+	logf("CanExtents")
+	return config.canExtents, nil
+}
+
+// extentTypes is the disk's layout as Extents reports it, by quarters:
+// data, a hole, zeroes (allocated), data.
+var extentTypes = [4]uint32{0, nbdkit.ExtentHole | nbdkit.ExtentZero, nbdkit.ExtentZero, 0}
+
+func (c *conn) extents(count uint32, offset uint64, flags uint32,
+	extents nbdkit.ExtentList) error {
+	logf("Extents %d@%d flags=%s mode=%s", count, offset, flagNames(flags), c.extentsMode)
+	err := c.addExtents(count, offset, flags, extents)
+	if err != nil {
+		logf("Extents error: %v", err)
+	}
+	return err
+}
+
+func (c *conn) addExtents(count uint32, offset uint64, flags uint32,
+	extents nbdkit.ExtentList) error {
+	end := offset + uint64(count)
+	switch c.extentsMode {
+	case "normal":
+		quarter := config.size / 4
+		for q := offset / quarter; q < 4 && q*quarter < end; q++ {
+			if err := extents.Add(q*quarter, quarter, extentTypes[q]); err != nil {
+				return err
+			}
+			if flags&nbdkit.FlagReqOne != 0 {
+				break
+			}
+		}
+		return nil
+	case "outoforder": // the second extent starts inside the first
+		if err := extents.Add(offset, 8192, 0); err != nil {
+			return err
+		}
+		return extents.Add(offset+4096, 4096, 0)
+	case "gap": // a gap between two extents
+		if err := extents.Add(offset, 4096, 0); err != nil {
+			return err
+		}
+		return extents.Add(offset+8192, 4096, 0)
+	case "late": // the first extent starts after offset
+		return extents.Add(offset+4096, uint64(count), 0)
+	case "before": // an extent entirely before the range, then a hole
+		if err := extents.Add(0, offset, 0); err != nil {
+			return err
+		}
+		return extents.Add(offset, uint64(count), nbdkit.ExtentHole|nbdkit.ExtentZero)
+	case "beyond": // one hole far beyond the request and the disk
+		return extents.Add(offset, 1<<40, nbdkit.ExtentHole|nbdkit.ExtentZero)
+	case "badtype":
+		return extents.Add(offset, uint64(count), 4)
+	case "empty":
+		return nil
+	case "error":
+		return nbdkit.PluginError{Errmsg: "features plugin: Extents failed as asked",
+			Errno: syscall.EPERM}
+	case "panic":
+		panic("features plugin: Extents panicked as asked")
+	}
+	return fmt.Errorf("extents: unknown mode %q", c.extentsMode)
+}
+
+func (c *conn) exportDescription() (string, error) {
+	logf("ExportDescription mode=%s", config.description)
+	switch config.description {
+	case "nul":
+		return "bad\x00description", nil
+	case "long":
+		return longString, nil
+	case "error":
+		return "", errors.New("features plugin: ExportDescription failed as asked")
+	case "panic":
+		panic("features plugin: ExportDescription panicked as asked")
+	}
+	return config.description, nil
+}
+
+func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {
+	logf("BlockSize %s", config.blockSize)
+	switch config.blockSize {
+	case "error":
+		return 0, 0, 0, errors.New("features plugin: BlockSize failed as asked")
+	case "panic":
+		panic("features plugin: BlockSize panicked as asked")
+	case "":
+		return 0, 0, 0, nil
+	}
+	var sizes [3]uint32
+	fields := strings.Split(config.blockSize, ":")
+	if len(fields) != 3 {
+		return 0, 0, 0, fmt.Errorf("blocksize: expected MIN:PREF:MAX, got %q", config.blockSize)
+	}
+	for i, field := range fields {
+		n, err := strconv.ParseUint(field, 0, 32)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("blocksize: %w", err)
+		}
+		sizes[i] = uint32(n)
+	}
+	return sizes[0], sizes[1], sizes[2], nil
+}
