@@ -6,27 +6,9 @@
 # and the server serves on, or nbdkit clips where nbdkit-plugin(3) says
 # it does.  A connection without Extenter reports everything as data.
 . "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/plugins/features/functions.sh"
 
 sparse=$(example_plugin sparse)
-plugin=$(test_plugin features)
-
-# status(count, offset, flags) returns the flat list of base:allocation
-# (length, type) pairs the server replied.
-status_py='
-def status(count, offset, flags=0):
-    got = []
-    def extent(metacontext, off, entries, err):
-        assert metacontext == "base:allocation", metacontext
-        assert off == offset, off
-        got.extend(entries)
-    h.block_status(count, offset, extent, flags)
-    return got
-M = 1048576
-'
-nbdsh_status ()
-{
-    timeout -k 5 60 "$NBDSH" --base-allocation -u "$1" -c "$status_py$2"
-}
 
 # --- examples/sparse: holes where nothing was written ---------------
 start_server sparse "$sparse" size=1M
@@ -70,7 +52,7 @@ stop_server "$server_pid" || fail "nbdkit exited with status $?"
 
 # --- the features plugin: a layout by quarters ----------------------
 log="$tmp/normal.calls"
-start_server normal "$plugin" log="$log" conn=extents extents=normal
+start_server normal "$features" log="$log" conn=extents extents=normal
 nbdsh_status "$uri" '
 Q = M // 4
 assert status(M, 0) == [Q, 0, Q, 3, Q, 2, Q, 0], status(M, 0)
@@ -85,7 +67,7 @@ expect_grep '^Extents 4096@266240 flags=REQ_ONE mode=normal$' "$log"
 # extents=export: each connection's export name is the mode, so one
 # server answers every way of doing it.
 log="$tmp/modes.calls"
-start_server modes "$plugin" log="$log" conn=extents extents=export
+start_server modes "$features" log="$log" conn=extents extents=export
 pid=$server_pid
 sock="$tmp/modes.sock"
 nbdsh_status "$uri" "
@@ -145,7 +127,7 @@ expect_count 1 '^Extents 65536@4096 flags=REQ_ONE mode=panic$' "$log"
 # conn=checkedextents both, with CanExtents false.
 for kind in plain canextents checkedextents; do
     log="$tmp/$kind.calls"
-    start_server "$kind" "$plugin" log="$log" conn=$kind canextents=false
+    start_server "$kind" "$features" log="$log" conn=$kind canextents=false
     nbdsh_status "$uri" '
 assert status(M, 0) == [M, 0], status(M, 0)
 assert status(4096, 8192, nbd.CMD_FLAG_REQ_ONE) == [4096, 0]
@@ -157,7 +139,7 @@ expect_count 1 '^CanExtents$' "$tmp/checkedextents.calls"
 
 # CanExtents true with Extents: the plugin's layout again.
 log="$tmp/checked.calls"
-start_server checked "$plugin" log="$log" conn=checkedextents canextents=true
+start_server checked "$features" log="$log" conn=checkedextents canextents=true
 nbdsh_status "$uri" 'assert status(M, 0) == [M // 4, 0, M // 4, 3, M // 4, 2, M // 4, 0]'
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
 expect_grep '^Extents 1048576@0 flags=0 mode=normal$' "$log"

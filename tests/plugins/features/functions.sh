@@ -1,0 +1,40 @@
+# Helpers for the shell tests that use the features plugin.  Source it
+# after tests/functions.sh:
+#   . "$abs_top_srcdir/tests/plugins/features/functions.sh"
+
+features=$(test_plugin features)
+
+# serve NAME [ARGS...] -- SCRIPT
+# Serves the features plugin with ARGS, logging its calls to
+# $tmp/NAME.calls (also in $log), runs SCRIPT in nbdsh against it, and
+# stops the server, which must exit with status 0.
+serve ()
+{
+    local name=$1; shift
+    local args=()
+    while [ "$1" != "--" ]; do args+=("$1"); shift; done
+    shift
+    log="$tmp/$name.calls"
+    start_server "$name" "$features" log="$log" "${args[@]}"
+    nbdsh_check "$uri" "$1"
+    stop_server "$server_pid" || fail "nbdkit exited with status $?"
+}
+
+# nbdsh_status URI SCRIPT: nbdsh with the base:allocation meta context,
+# and status(count, offset, flags=0) returning the flat list of
+# (length, type) pairs of the server's block status reply.  M is 1 MiB.
+status_py='
+def status(count, offset, flags=0):
+    got = []
+    def extent(metacontext, off, entries, err):
+        assert metacontext == "base:allocation", metacontext
+        assert off == offset, off
+        got.extend(entries)
+    h.block_status(count, offset, extent, flags)
+    return got
+M = 1048576
+'
+nbdsh_status ()
+{
+    timeout -k 5 60 "$NBDSH" --base-allocation -u "$1" -c "$status_py$2"
+}
