@@ -218,7 +218,9 @@ func zeroBytes(b []byte) {
 
 // parseSize parses a number of bytes with an optional suffix K, M, G
 // or T (in either case), each 1024 times the one before, as nbdkit's
-// own size parameters do: 512, 64K, 100M, 2G, 1T.
+// own size parameters do: 512, 64K, 100M, 2G, 1T.  nbdkit.ParseSize
+// calls nbdkit's own parser, which knows more suffixes; this one is
+// spelt out to show how to validate a parameter in Go.
 func parseSize(s string) (uint64, error) {
 	digits, shift := s, uint(0)
 	if n := len(s); n > 0 {
