@@ -33,6 +33,7 @@ import (
 type conn struct {
 	nbdkit.Connection
 	id                    int64
+	exportName            string
 	extentsMode           string // config.extents, or the export name
 	inflight, maxInflight int64  // requests in PRead on this connection
 }
@@ -303,8 +304,12 @@ func (c *conn) addExtents(count uint32, offset uint64, flags uint32,
 }
 
 func (c *conn) exportDescription() (string, error) {
-	logf("ExportDescription mode=%s", config.description)
-	switch config.description {
+	mode := config.description
+	if mode == "export" {
+		mode = c.exportName
+	}
+	logf("ExportDescription mode=%s", mode)
+	switch mode {
 	case "nul":
 		return "bad\x00description", nil
 	case "long":
@@ -314,7 +319,7 @@ func (c *conn) exportDescription() (string, error) {
 	case "panic":
 		panic("features plugin: ExportDescription panicked as asked")
 	}
-	return config.description, nil
+	return mode, nil
 }
 
 func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {

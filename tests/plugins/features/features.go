@@ -30,11 +30,14 @@
 //	                 beyond, badtype, empty, error or panic (conn.go);
 //	                 export: the export name is the mode
 //	description=TEXT ExportDescription; nul, long, error and panic are
-//	                 a NUL byte, 5000 bytes, an error and a panic
+//	                 a NUL byte, 5000 bytes, an error and a panic;
+//	                 export: the export name is the TEXT
 //	blocksize=MIN:PREF:MAX
 //	                 BlockSize; or error, or panic
-//	exports=MODE     ListExports: default (AddDefault only), list,
-//	                 nulname, nuldesc, longname, longdesc, error, panic
+//	exports=MODE[,MODE...]
+//	                 ListExports: default (AddDefault only), list,
+//	                 nulname, nuldesc, longname, longdesc, error, panic;
+//	                 with several modes, each call takes the next one
 //	default=NAME     DefaultExport; error refuses the default export
 //	model=MODEL      ThreadModel after ConfigComplete: parallel,
 //	                 serialize_requests, serialize_all_requests or
@@ -355,10 +358,15 @@ func (p *featuresPlugin) PreConnect(readonly bool) error {
 // longString is longer than the 4096 bytes the NBD protocol allows.
 var longString = strings.Repeat("x", 5000)
 
+// listExportsCalls counts ListExports calls, to cycle through modes.
+var listExportsCalls int64
+
 func (p *featuresPlugin) ListExports(readonly, isTLS bool, list nbdkit.ExportList) error {
-	logf("ListExports readonly=%t tls=%t mode=%s", readonly, isTLS, config.exports)
+	modes := strings.Split(config.exports, ",")
+	mode := modes[(atomic.AddInt64(&listExportsCalls, 1)-1)%int64(len(modes))]
+	logf("ListExports readonly=%t tls=%t mode=%s", readonly, isTLS, mode)
 	var err error
-	switch config.exports {
+	switch mode {
 	case "default":
 		err = list.AddDefault()
 	case "list":
@@ -380,7 +388,7 @@ func (p *featuresPlugin) ListExports(readonly, isTLS bool, list nbdkit.ExportLis
 	case "panic":
 		panic("features plugin: ListExports panicked as asked")
 	default:
-		err = fmt.Errorf("exports: unknown mode %q", config.exports)
+		err = fmt.Errorf("exports: unknown mode %q", mode)
 	}
 	if err != nil {
 		logf("ListExports error: %v", err)
@@ -427,7 +435,7 @@ func (p *featuresPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error)
 		tls, tlsErr)
 	raiseMax(&maxOpen, atomic.AddInt64(&open, 1))
 	runCalls("open")
-	c := &conn{id: id, extentsMode: config.extents}
+	c := &conn{id: id, exportName: name, extentsMode: config.extents}
 	if config.extents == "export" {
 		c.extentsMode = name
 	}
