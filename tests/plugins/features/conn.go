@@ -323,8 +323,12 @@ func (c *conn) exportDescription() (string, error) {
 }
 
 func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {
-	logf("BlockSize %s", config.blockSize)
-	switch config.blockSize {
+	spec := config.blockSize
+	if spec == "export" {
+		spec = c.exportName
+	}
+	logf("BlockSize %s", spec)
+	switch spec {
 	case "error":
 		return 0, 0, 0, errors.New("features plugin: BlockSize failed as asked")
 	case "panic":
@@ -333,9 +337,9 @@ func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {
 		return 0, 0, 0, nil
 	}
 	var sizes [3]uint32
-	fields := strings.Split(config.blockSize, ":")
+	fields := strings.Split(spec, ":")
 	if len(fields) != 3 {
-		return 0, 0, 0, fmt.Errorf("blocksize: expected MIN:PREF:MAX, got %q", config.blockSize)
+		return 0, 0, 0, fmt.Errorf("blocksize: expected MIN:PREF:MAX, got %q", spec)
 	}
 	for i, field := range fields {
 		n, err := strconv.ParseUint(field, 0, 32)

@@ -33,7 +33,8 @@
 //	                 a NUL byte, 5000 bytes, an error and a panic;
 //	                 export: the export name is the TEXT
 //	blocksize=MIN:PREF:MAX
-//	                 BlockSize; or error, or panic
+//	                 BlockSize; or error, or panic; export: the export
+//	                 name is the answer
 //	exports=MODE[,MODE...]
 //	                 ListExports: default (AddDefault only), list,
 //	                 nulname, nuldesc, longname, longdesc, error, panic;
