@@ -38,3 +38,16 @@ nbdsh_status ()
 {
     timeout -k 5 60 "$NBDSH" --base-allocation -u "$1" -c "$status_py$2"
 }
+
+# wait_count N PATTERN FILE: wait (up to 10 s) until exactly N lines of
+# FILE match the extended regexp, for what the server does after a
+# client has gone, then check it.
+wait_count ()
+{
+    local i
+    for i in $(seq 1 200); do
+        [ "$(grep -E -c -- "$2" "$3" || true)" -eq "$1" ] && return 0
+        sleep 0.05
+    done
+    expect_count "$@"
+}
