@@ -15,7 +15,8 @@ done
 count=0
 for plugin in "$abs_top_builddir"/examples/*/nbdkit-*-plugin.so; do
     dir=$(basename "$(dirname "$plugin")")
-    # Plugin names are letters and digits: dump-plugin is dumpplugin.
+    # An example's plugin name is its directory's name without the
+    # dashes (plugin names are letters and digits): dumpplugin.
     name=${dir//-/}
     out="$tmp/$dir.out" err="$tmp/$dir.err"
 
@@ -26,7 +27,12 @@ for plugin in "$abs_top_builddir"/examples/*/nbdkit-*-plugin.so; do
 
     expect_count 1 "^name=$name\$" "$out"
     expect_count 1 '^api_version=2$' "$out"
-    expect_count 1 '^thread_model=parallel$' "$out"
+    # Parallel unless the example chooses a model with ThreadModel.
+    if grep -q 'ThreadModel()' "$abs_top_srcdir/examples/$dir"/*.go; then
+        expect_count 1 '^thread_model=(serialize_connections|serialize_all_requests|serialize_requests|parallel)$' "$out"
+    else
+        expect_count 1 '^thread_model=parallel$' "$out"
+    fi
     expect_count 1 '^golang_version=go1\.[0-9]+' "$out"
     expect_count 1 '^has_pread=1$' "$out"
     expect_count 1 "^path=$plugin\$" "$out"
