@@ -3,8 +3,7 @@
 # clients: nbdinfo, nbdsh, nbdcopy and qemu-img.
 #
 # Servers run in the foreground (start_server: nbdkit -f on a Unix
-# socket).  nbdkit --run forks, which the Go runtime does not survive
-# yet, so it is not used here.
+# socket); the tests/fork-*.sh tests cover nbdkit's forking modes.
 . "$abs_top_srcdir/tests/functions.sh"
 
 # Python snippets shared by the nbdsh checks below.
@@ -41,6 +40,15 @@ stop_server "$server_pid"
 ### ramdisk size=64M
 
 size=$((64 * 1024 * 1024))
+
+# The README's quick start: nbdinfo starts nbdkit itself (socket
+# activation) and describes the disk.
+(cd "$abs_top_builddir" &&
+     timeout -k 5 60 "$NBDINFO" -- [ "$NBDKIT" examples/ramdisk/nbdkit-ramdisk-plugin.so size=64M ]
+) >"$tmp/quick-start.out"
+expect_grep "export-size: $size \(64M\)" "$tmp/quick-start.out"
+expect_grep 'is_read_only: false' "$tmp/quick-start.out"
+expect_grep 'can_multi_conn: true' "$tmp/quick-start.out"
 
 # Flags, and data written through one connection read back through it
 # and through another (multi-conn).
