@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Server functions, called by the features plugin (call=PHASE:FUNCTION:ARG)
+# and their results logged: every Parse* on good and bad input,
+# ReadPassword from a value, +FILE and -FD (and the password never in
+# nbdkit's -v log), Realpath and AbsolutePath relative to nbdkit's
+# directory, Nanosleep, ExportName, IsTLS, PeerName and the peer's
+# pid/uid/gid over a Unix socket, the functions of newer nbdkit releases
+# failing with ErrNotSupported, StdioSafe, and Shutdown.
+. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+
+# expect_line LINE FILE: LINE is a whole line of FILE, exactly.
+expect_line ()
+{
+    grep -F -x -q -- "$1" "$2" || { cat "$2" >&2; fail "line not found in $2: $1"; }
+}
+
+# Good input: FUNCTION:ARG=RESULT.
+good=(
+    ParseSize:1M=1048576 ParseSize:512=512 ParseSize:2k=2048 ParseSize:1G=1073741824
+    ParseSize:0=0
+    ParseBool:on=true ParseBool:OFF=false ParseBool:Yes=true ParseBool:0=false
+    ParseBool:true=true ParseBool:1=true ParseBool:no=false
+    ParseInt:0x10=16 ParseInt:010=8 ParseInt:-5=-5 ParseInt:2147483647=2147483647
+    ParseUint:4294967295=4294967295 ParseUint:0=0
+    ParseInt8:127=127 ParseInt8:-128=-128
+    ParseUint8:255=255 ParseUint8:0xff=255
+    ParseInt16:32767=32767 ParseInt16:-32768=-32768
+    ParseUint16:65535=65535
+    ParseInt32:-2147483648=-2147483648 ParseInt32:0x7fffffff=2147483647
+    ParseUint32:0xffffffff=4294967295
+    ParseInt64:-9223372036854775808=-9223372036854775808
+    ParseInt64:9223372036854775807=9223372036854775807
+    ParseUint64:18446744073709551615=18446744073709551615 ParseUint64:0x10=16
+    ParseUint64:0777=511
+)
+# Bad input: FUNCTION:ARG=ERRNO (the errno in the error's text).
+bad=(
+    ParseSize:1X=22 ParseSize:=22 ParseSize:abc=22 ParseSize:-1=22
+    ParseBool:maybe=22 ParseBool:=22 ParseBool:2=22
+    ParseInt:1.5=22 ParseInt:12abc=22 ParseInt:=22 ParseInt:0x=22 ParseInt:2147483648=34
+    ParseUint:-1=22 ParseUint:4294967296=34
+    ParseInt8:128=34 ParseInt8:-129=34
+    ParseUint8:256=34 ParseUint8:-1=22
+    ParseInt16:32768=34 ParseUint16:65536=34
+    ParseInt32:2147483648=34 ParseUint32:4294967296=34
+    ParseInt64:9223372036854775808=34
+    ParseUint64:18446744073709551616=34 ParseUint64:-1=22
+)
+# A NUL byte (\0 in the parameter) is refused before C sees it.
+nul=(ParseSize ParseBool ParseInt ParseUint64 ReadPassword Realpath AbsolutePath)
+
+calls=()
+for spec in "${good[@]}" "${bad[@]}"; do
+    calls+=("call=config:${spec%=*}")
+done
+for f in "${nul[@]}"; do
+    calls+=("call=config:$f:1\\02")
+done
+
+# Passwords: a value, +FILE (relative to nbdkit's directory), -FD,
+# a missing file, and "-" with stdin not a terminal.
+mkdir "$tmp/wd"
+printf 'file-secret-6Fq\n' >"$tmp/wd/pw"
+printf 'fd-secret-9Kz\n' >"$tmp/pwfd"
+calls+=(call=config:ReadPassword:direct-secret-3Jw call=config:ReadPassword:+pw
+        call=config:ReadPassword:-3 call=config:ReadPassword:+nosuch
+        call=config:ReadPassword:-)
+# Paths, relative to the directory nbdkit runs in.
+ln -s pw "$tmp/wd/link"
+calls+=(call=config:Realpath:link call=config:Realpath:. call=config:Realpath:nosuch
+        call=config:AbsolutePath:foo/bar call=config:AbsolutePath:/x/../y
+        call=config:AbsolutePath:)
+# Connection functions outside a connection, and functions of newer
+# nbdkit releases.
+newer=(ParseProbability:0.5 ParseDelay:1s PeerSecurityContext PeerTLSDN PeerTLSIssuerDN
+       Disconnect)
+for f in ExportName IsTLS PeerPID PeerName StdioSafe "${newer[@]}"; do
+    calls+=("call=config:$f")
+done
+# In Open: the client, and the newer functions again.
+for f in Nanosleep:50ms ExportName IsTLS PeerName PeerPID PeerUID PeerGID "${newer[@]}"; do
+    calls+=("call=open:$f")
+done
+
+log="$tmp/funcs.calls"
+cd "$tmp/wd"
+start_server funcs "$features" log="$log" "${calls[@]}" 3<"$tmp/pwfd" </dev/null
+cd "$tmp"
+sock="$tmp/funcs.sock"
+nbdsh_check "nbd+unix:///some-export?socket=$sock" '
+import os
+print("client", os.getpid(), os.getuid(), os.getgid())
+assert h.pread(512, 0) == bytes(512)
+' >"$tmp/client"
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+
+for spec in "${good[@]}"; do
+    call=${spec%=*} value=${spec##*=}
+    expect_line "call ${call%%:*}(\"${call#*:}\") = $value" "$log"
+done
+for spec in "${bad[@]}"; do
+    call=${spec%=*} errno=${spec##*=}
+    f=${call%%:*} arg=${call#*:}
+    expect_grep "^call $f\(\"$arg\"\) error: .*$f: cannot parse \"$arg\" \(errno $errno:" "$log"
+done
+for f in "${nul[@]}"; do
+    expect_grep "^call $f\(\"1\\\\x002\"\) error: .*\"1\\\\x002\" contains a NUL byte \(errno 22:" "$log"
+done
+
+# Passwords: read right, and never in nbdkit's log (the direct value is
+# only where nbdkit echoes its own command line).
+expect_line 'call ReadPassword("direct-secret-3Jw") = direct-secret-3Jw' "$log"
+expect_line 'call ReadPassword("+pw") = file-secret-6Fq' "$log"
+expect_line 'call ReadPassword("-3") = fd-secret-9Kz' "$log"
+expect_grep '^call ReadPassword\("\+nosuch"\) error: .*\(errno 2: no such file or directory\)$' "$log"
+expect_grep '^call ReadPassword\("-"\) error: ' "$log"
+expect_grep 'error: open nosuch: No such file or directory' "$tmp/funcs.log"
+expect_grep 'stdin is not a tty' "$tmp/funcs.log"
+expect_no_grep 'file-secret|fd-secret' "$tmp/funcs.log"
+expect_count 1 'direct-secret' "$tmp/funcs.log"
+expect_grep 'config key=call, value=config:ReadPassword:direct-secret' "$tmp/funcs.log"
+
+# Paths.
+expect_line "call Realpath(\"link\") = $tmp/wd/pw" "$log"
+expect_line "call Realpath(\".\") = $tmp/wd" "$log"
+expect_grep '^call Realpath\("nosuch"\) error: .*\(errno 2: ' "$log"
+expect_line "call AbsolutePath(\"foo/bar\") = $tmp/wd/foo/bar" "$log"
+expect_line 'call AbsolutePath("/x/../y") = /x/../y' "$log"
+expect_grep '^call AbsolutePath\(""\) error: ' "$log"
+
+# Outside a connection: errors, not crashes.
+for f in ExportName IsTLS PeerPID PeerName; do
+    expect_grep "^call $f\(\"\"\) error: " "$log"
+done
+expect_line 'call StdioSafe("") = true' "$log"
+expect_grep '^GetReady stdio_safe=true$' "$log"
+
+# Newer functions: errors that errors.Is finds to be ErrNotSupported,
+# in Config and in Open.
+for spec in "${newer[@]}"; do
+    f=${spec%%:*}
+    expect_count 2 "^call $f\(\"[^\"]*\"\) error: .*not supported by this nbdkit.* notsupported\$" "$log"
+done
+
+# In Open: the client's export name, no TLS, a Unix socket peer with
+# the client's pid, uid and gid, and a full sleep.
+read -r _ pid uid gid <"$tmp/client"
+expect_line 'call Nanosleep("50ms") = slept at least 50ms: true' "$log"
+expect_line 'call ExportName("") = some-export' "$log"
+expect_line 'call IsTLS("") = false' "$log"
+expect_line 'call PeerName("") = *net.UnixAddr network=unix' "$log"
+expect_line "call PeerPID(\"\") = $pid" "$log"
+expect_line "call PeerUID(\"\") = $uid" "$log"
+expect_line "call PeerGID(\"\") = $gid" "$log"
+expect_grep '^Open #1 readonly=false export="some-export" \(<nil>\) tls=false \(<nil>\)$' "$log"
+
+# As root, a client running as another user shows that the uid and gid
+# are the peer's, not nbdkit's.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    log="$tmp/peer.calls"
+    start_server peer "$features" log="$log" call=open:PeerUID call=open:PeerGID call=open:PeerPID
+    chmod 755 "$tmp"
+    chmod 777 "$tmp/peer.sock"
+    timeout -k 5 60 setpriv --reuid=65534 --regid=65533 --clear-groups \
+        "$NBDSH" -u "$uri" -c 'import os; print(os.getpid(), os.getuid(), os.getgid())' >"$tmp/peer-client"
+    stop_server "$server_pid" || fail "nbdkit exited with status $?"
+    read -r pid uid gid <"$tmp/peer-client"
+    [ "$uid" -eq 65534 ] && [ "$gid" -eq 65533 ] || fail "setpriv: uid $uid gid $gid"
+    expect_line "call PeerUID(\"\") = 65534" "$log"
+    expect_line "call PeerGID(\"\") = 65533" "$log"
+    expect_line "call PeerPID(\"\") = $pid" "$log"
+fi
+
+# StdioSafe is false when nbdkit serves on stdin/stdout (-s; nbdsh runs
+# it as a child and reaps it).
+log="$tmp/single.calls"
+timeout -k 5 60 "$NBDSH" -c "
+h.connect_command(['$NBDKIT', '-s', '--exit-with-parent', '$features', 'log=$log',
+                   'call=getready:StdioSafe'])
+assert h.pread(512, 0) == bytes(512)
+"
+expect_line 'call StdioSafe("") = false' "$log"
+expect_grep '^GetReady stdio_safe=false$' "$log"
+
+# Shutdown from a callback: nbdkit exits, with status 0.
+log="$tmp/shutdown.calls"
+start_server shutdown "$features" log="$log" call=open:Shutdown
+pid=$server_pid
+timeout -k 5 60 "$NBDSH" -u "$uri" -c 'h.pread(512, 0)' >/dev/null 2>&1 || true
+for i in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+kill -0 "$pid" 2>/dev/null && fail "nbdkit still running 10 s after Shutdown"
+status=0
+wait "$pid" || status=$?
+[ "$status" -eq 0 ] || { cat "$tmp/shutdown.log" >&2; fail "nbdkit exited with status $status after Shutdown"; }
+expect_line 'call Shutdown("") = shutting down' "$log"
+expect_grep '^Cleanup$' "$log"
+echo "server-functions: ok"
