@@ -95,8 +95,8 @@ type FUAChecker interface {
 
 // FastZeroChecker says whether Zero honours FlagFastZero: when the flag
 // is set, Zero must fail at once with ENOTSUP or EOPNOTSUPP unless it is
-// faster than writing zeroes.  Without it: true when CanZero returns
-// false (nbdkit then fails fast zero requests itself), else false.
+// faster than writing zeroes.  Without it, fast zeroes are not
+// advertised.
 type FastZeroChecker interface {
 	CanFastZero() (bool, error)
 }

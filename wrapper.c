@@ -299,15 +299,13 @@ static int
 wrapper_can_fast_zero (void *handle)
 {
   struct handle *h = handle;
-  int r;
 
   if (has (h, CONNECTION_CAN_FAST_ZERO))
     return go_can_fast_zero (h->id);
-  /* nbdkit's default: fast zeroes are advertised when .zero will not
-   * be used, since then nbdkit fails them at once itself.
+  /* nbdkit's default for a plugin with .zero: not advertised (it only
+   * advertises fast zeroes when it cannot zero at all).
    */
-  r = wrapper_can_zero (h);
-  return r == -1 ? -1 : !r;
+  return 0;
 }
 
 static int

@@ -116,3 +116,25 @@ expect_count ()
     n=$(grep -E -c -- "$2" "$3" || true)
     [ "$n" -eq "$1" ] || { cat "$3" >&2; fail "expected $1 lines matching '$2' in $3, found $n"; }
 }
+
+# wait_for_exit PID [SECONDS]: wait until a process that is not our
+# child (a daemon) has exited; a zombie counts as exited.
+wait_for_exit ()
+{
+    local pid=$1 i state
+    for i in $(seq 1 $(( ${2:-20} * 20 ))); do
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+        if [ -z "$state" ] || [ "$state" = Z ]; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    fail "process $pid did not exit within ${2:-20} seconds"
+}
+
+# kill_daemon PID: SIGTERM a daemon and wait for it to exit.
+kill_daemon ()
+{
+    kill "$1" 2>/dev/null || true
+    wait_for_exit "$1"
+}
