@@ -14,10 +14,12 @@
  *
  * One line per measurement goes to stdout:
  *
- *   percall NAME OP THREADS NS_PER_CALL
+ *   percall NAME OP THREADS NS_PER_CALL CPU_NS_PER_CALL
  *
- * where NS_PER_CALL is the time one thread takes per call, averaged
- * over the threads.  bench/run takes the median over the rounds.
+ * the elapsed time and the CPU time (CLOCK_THREAD_CPUTIME_ID) that one
+ * thread takes per call, averaged over the threads.  The CPU time does
+ * not count the time a thread waits for a core that other processes
+ * use.  bench/run takes the median over the rounds.
  *
  * A process holds one plugin only: a Go runtime cannot be unloaded,
  * and two in one process do not mix.  The plugins find the nbdkit_*
@@ -259,18 +261,19 @@ struct worker {
   int index;
   enum op op;
   uint64_t calls;
-  double ns;
+  double ns;                    /* elapsed */
+  double cpu_ns;                /* of CPU time used by the thread */
 };
 
 static pthread_barrier_t start;
 static volatile int stop;       /* set by the main thread after SECONDS */
 
 static double
-now (void)
+now (clockid_t clock)
 {
   struct timespec ts;
 
-  clock_gettime (CLOCK_MONOTONIC, &ts);
+  clock_gettime (clock, &ts);
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -281,7 +284,7 @@ work (void *arg)
   const uint64_t base = (uint64_t) w->index * REGION;
   char *buf;
   uint64_t i, offset = 0;
-  double t0;
+  double t0, cpu0;
   int r = 0;
 
   if (posix_memalign ((void **) &buf, 4096, count) != 0)
@@ -299,7 +302,8 @@ work (void *arg)
     die ("pread");
 
   pthread_barrier_wait (&start);
-  t0 = now ();
+  t0 = now (CLOCK_MONOTONIC);
+  cpu0 = now (CLOCK_THREAD_CPUTIME_ID);
   for (i = 0; !stop; i++) {
     offset = (offset + count) % (REGION - count + 1);
     if (w->op == PREAD)
@@ -307,7 +311,8 @@ work (void *arg)
     else
       r |= plugin.pwrite (handle, buf, count, base + offset, 0);
   }
-  w->ns = now () - t0;
+  w->ns = now (CLOCK_MONOTONIC) - t0;
+  w->cpu_ns = now (CLOCK_THREAD_CPUTIME_ID) - cpu0;
   w->calls = i;
   if (r == -1)
     die (op_names[w->op]);
@@ -323,7 +328,7 @@ measure (const char *name, enum op op, int threads)
     .tv_sec = (time_t) seconds,
     .tv_nsec = (long) ((seconds - (time_t) seconds) * 1e9),
   };
-  double ns = 0;
+  double ns = 0, cpu_ns = 0;
   int i;
 
   stop = 0;
@@ -339,9 +344,11 @@ measure (const char *name, enum op op, int threads)
   for (i = 0; i < threads; i++) {
     pthread_join (workers[i].thread, NULL);
     ns += workers[i].ns / workers[i].calls;
+    cpu_ns += workers[i].cpu_ns / workers[i].calls;
   }
   pthread_barrier_destroy (&start);
-  printf ("percall %s %s %d %.1f\n", name, op_names[op], threads, ns / threads);
+  printf ("percall %s %s %d %.1f %.1f\n", name, op_names[op], threads,
+          ns / threads, cpu_ns / threads);
   fflush (stdout);
 }
 

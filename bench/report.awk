@@ -1,6 +1,8 @@
 # The tables of bench/run, in Markdown, from its result lines:
-#   percall NAME OP THREADS NS      one harness measurement
-#   e2e NAME TEST VALUE             one end-to-end run (IOPS or MiB/s)
+#   percall NAME OP THREADS WALL_NS CPU_NS   one harness measurement
+#   e2e NAME TEST VALUE CPU_MS      one end-to-end run: IOPS or MiB/s,
+#                                   and the server's CPU time
+# and -v seconds=N, the length of a fio run.
 #   allocs OP requests|mallocs N    the allocation count of one kind
 # Medians are taken over the rounds and runs.  Portable awk (no gawk).
 
@@ -17,27 +19,29 @@ function verdict(ok) {
     return ok ? "met" : "**missed**"
 }
 
-$1 == "percall" { percall[$2 " " $3 " " $4] = percall[$2 " " $3 " " $4] " " $5 }
-$1 == "e2e"     { e2e[$2 " " $3] = e2e[$2 " " $3] " " $4 }
+{ have[$1] = 1 }
+$1 == "percall" {
+    cpu[$2 " " $3 " " $4] = cpu[$2 " " $3 " " $4] " " $6
+    wall[$2 " " $3 " " $4] = wall[$2 " " $3 " " $4] " " $5
+}
+$1 == "e2e" {
+    e2e[$2 " " $3] = e2e[$2 " " $3] " " $4
+    # Server CPU per request in µs; for nbdcopy, per GiB in ms.
+    e2ecpu[$2 " " $3] = e2ecpu[$2 " " $3] " " ($3 == "nbdcopy" ? $5 : 1000 * $5 / ($4 * seconds))
+}
 $1 == "allocs"  { allocs[$2 " " $3] = $4 }
 
-END {
-    split("c floor go example", names, " ")
-    label["c"] = "C reference (bench/c-ramdisk)"
-    label["floor"] = "Go, bare cgo export: the floor (bench/go-floor)"
-    label["go"] = "Go on the binding, flat buffer (bench/go-ramdisk)"
-    label["example"] = "Go on the binding, examples/ramdisk (sparse, locked)"
-    split("pread 1,pread 2,pwrite 1,pwrite 2", columns, ",")
-
+# percall_table(TITLE, VALUES): the per-call table, medians in m.
+function percall_table(title, values,    i, c, k, line) {
     print ""
-    print "Per call, no server (bench/harness, 512-byte requests): ns per call, median"
+    print title
     print ""
     print "| plugin | pread 1 thread | pread 2 threads | pwrite 1 thread | pwrite 2 threads |"
     print "|---|--:|--:|--:|--:|"
     for (i = 1; i <= 4; i++) {
         line = "| " label[names[i]]
         for (c = 1; c <= 4; c++) {
-            m[names[i], c] = median(percall[names[i] " " columns[c]])
+            m[names[i], c] = median(values[names[i] " " columns[c]])
             line = line sprintf(" | %.1f", m[names[i], c])
         }
         print line " |"
@@ -48,16 +52,42 @@ END {
             line = line sprintf(" | **%.1f**", m[names[k], c] - m["floor", c])
         print line " |"
     }
-    print ""
-    d1 = m["go", 1] - m["floor", 1]; d2 = m["go", 2] - m["floor", 2]
-    printf "Target: binding − floor ≤ 50 ns per pread: 1 thread %.1f ns, 2 threads %.1f ns: %s\n",
-        d1, d2, verdict(d1 <= 50 && d2 <= 50)
+}
 
+function percall_target(what,    d1, d2) {
+    d1 = m["go", 1] - m["floor", 1]; d2 = m["go", 2] - m["floor", 2]
     print ""
-    print "End to end through nbdkit (fio ioengine=nbd, 4 KiB; nbdcopy --no-extents of 1 GiB to null:), runs alternated"
+    printf "Target: binding − floor ≤ 50 ns per pread (%s): 1 thread %.1f ns, 2 threads %.1f ns: %s\n",
+        what, d1, d2, verdict(d1 <= 50 && d2 <= 50)
+}
+
+END {
+    split("c floor go example", names, " ")
+    label["c"] = "C reference (bench/c-ramdisk)"
+    label["floor"] = "Go, bare cgo export: the floor (bench/go-floor)"
+    label["go"] = "Go on the binding, flat buffer (bench/go-ramdisk)"
+    label["example"] = "Go on the binding, examples/ramdisk (sparse, locked)"
+    split("pread 1,pread 2,pwrite 1,pwrite 2", columns, ",")
+
+    if (have["percall"]) {
+        percall_table("Per call, no server (bench/harness, 512-byte requests): ns of CPU time per call and thread (CLOCK_THREAD_CPUTIME_ID), median", cpu)
+        percall_target("CPU time")
+        percall_table("The same in elapsed time (also counts time the threads were not running, as when other processes load the machine): ns per call and thread, median", wall)
+        percall_target("elapsed time")
+    }
+
+    if (have["e2e"])
+        e2e_table()
+    if (have["allocs"])
+        allocs_table()
+}
+
+function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target) {
     print ""
-    print "| test | C runs | Go runs | example runs | C median | Go median | Go/C | example/C | target |"
-    print "|---|---|---|---|--:|--:|--:|--:|---|"
+    print "End to end through nbdkit (fio ioengine=nbd 4 KiB, " seconds " s a run; nbdcopy --no-extents of 1 GiB to null:), the plugins' runs alternated: IOPS or MiB/s, and the ratio of the medians"
+    print ""
+    print "| test | C runs | floor runs | Go runs | C | floor/C | Go/C | target for Go/C |"
+    print "|---|---|---|---|--:|--:|--:|---|"
     split("randread:1 randread:16 randwrite:1 randwrite:16 nbdcopy", tests, " ")
     title["randread:1"] = "randread QD1 (IOPS)"
     title["randread:16"] = "randread QD16 (IOPS)"
@@ -69,16 +99,32 @@ END {
         test = tests[t]
         if (e2e["c " test] == "")
             continue
-        cm = median(e2e["c " test]); gm = median(e2e["go " test])
-        em = median(e2e["example " test])
+        cm = median(e2e["c " test]); fm = median(e2e["floor " test])
+        gm = median(e2e["go " test])
         target = "—"
         if (test in goal)
             target = sprintf("≥ %d %%: %s", goal[test] * 100, verdict(gm / cm >= goal[test]))
-        printf "| %s |%s |%s |%s | %.0f | %.0f | %.1f %% | %.1f %% | %s |\n",
-            title[test], e2e["c " test], e2e["go " test], e2e["example " test],
-            cm, gm, 100 * gm / cm, 100 * em / cm, target
+        printf "| %s |%s |%s |%s | %.0f | %.1f %% | %.1f %% | %s |\n",
+            title[test], e2e["c " test], e2e["floor " test], e2e["go " test],
+            cm, 100 * fm / cm, 100 * gm / cm, target
     }
+    print ""
+    print "The server's CPU time for the same runs (µs per request; for nbdcopy, ms per GiB), median: what each request costs the machine, whatever else runs on it"
+    print ""
+    print "| test | C | floor | Go | floor/C | Go/C | Go − floor |"
+    print "|---|--:|--:|--:|--:|--:|--:|"
+    for (t = 1; t <= 5; t++) {
+        test = tests[t]
+        if (e2ecpu["c " test] == "")
+            continue
+        cm = median(e2ecpu["c " test]); fm = median(e2ecpu["floor " test])
+        gm = median(e2ecpu["go " test])
+        printf "| %s | %.1f | %.1f | %.1f | %.1f %% | %.1f %% | %+.1f |\n",
+            title[test], cm, fm, gm, 100 * fm / cm, 100 * gm / cm, gm - fm
+    }
+}
 
+function allocs_table(    ops, o, n, a, total) {
     print ""
     print "Heap allocations per request (bench/go-ramdisk allocs=, runtime.MemStats.Mallocs, requests through nbdkit)"
     print ""
