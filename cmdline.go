@@ -97,12 +97,15 @@ type serverCommand struct {
 	log            bool // --log=...
 	tempSocket     bool // -U -: nbdkit made a temporary socket
 	serves         bool // not --help, --version, --dump-plugin, ...
+	// Not on the command line: started by socket activation.
+	socketActivated bool
 }
 
 // forks reports whether nbdkit forks before serving: in captive mode
-// (--run, even with -f) and in daemon mode (no -f, -s).
+// (--run, even with -f) and in daemon mode (no -f, -s or socket
+// activation).
 func (s *serverCommand) forks() bool {
-	return s.serves && (s.run || !(s.foreground || s.single))
+	return s.serves && !s.socketActivated && (s.run || !(s.foreground || s.single))
 }
 
 // parseServerCommand reads nbdkit's argv (argv[0] included) the way

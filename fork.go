@@ -43,6 +43,9 @@ func prepareReexec() {
 		willReexecute = true
 		return
 	}
+	if C.reexec_socket_activated() != 0 {
+		command.socketActivated = true
+	}
 	var flags C.int
 	if command.forks() {
 		flags |= C.REEXEC_FORKS

@@ -47,6 +47,7 @@ static pid_t load_pid;                  /* getpid () at load */
 static char *load_exe;                  /* the nbdkit binary */
 static char *load_cwd;                  /* the directory nbdkit started in */
 static enum reexec_process process;
+static int socket_activated;            /* a listening socket at fd 3 */
 static char *temp_socket;               /* to remove at unload */
 
 static char **server_argv;              /* from Go: the new command line */
@@ -55,6 +56,7 @@ static int command_flags;               /* enum reexec_flag */
 static int armed;                       /* the next fork is nbdkit's */
 static sigset_t saved_mask;             /* the mask before that fork */
 
+static int is_listening (int fd);
 static void fork_prepare (void);
 static void fork_parent (void);
 static void fork_child (void);
@@ -73,6 +75,11 @@ reexec_load (void)
    */
   load_exe = realpath ("/proc/self/exe", NULL);
   pthread_atfork (fork_prepare, fork_parent, fork_child);
+  /* nbdkit removes LISTEN_PID and LISTEN_FDS before loading plugins,
+   * but with socket activation the sockets are already there at fd 3,
+   * whereas nbdkit only opens its own after get_ready.
+   */
+  socket_activated = is_listening (3);
 
   if (p == NULL)
     return;
@@ -114,6 +121,12 @@ int
 reexec_process (void)
 {
   return process;
+}
+
+int
+reexec_socket_activated (void)
+{
+  return socket_activated;
 }
 
 /* nbdkit's quit signals.  Blocked from just before nbdkit's fork until

@@ -28,6 +28,9 @@ extern void reexec_set_command (char **argv, int flags);
 /* Which process this is. */
 extern int reexec_process (void);
 
+/* Whether nbdkit was started by socket activation (then it never forks). */
+extern int reexec_socket_activated (void);
+
 /* From get_ready: the next fork is nbdkit's own. */
 extern void reexec_arm (void);
 

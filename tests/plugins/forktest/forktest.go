@@ -77,10 +77,19 @@ func (p *forkPlugin) Config(key, value string) error {
 		}
 		p.size = uint64(size)
 	case "log":
-		p.logPath = value
+		// Absolute: a daemon's AfterFork runs in "/".
+		path, err := nbdkit.AbsolutePath(value)
+		if err != nil {
+			return err
+		}
+		p.logPath = path
 		p.log("Load %s", p.phase()) // Load itself runs before the first Config
 	case "lock":
-		p.lockPath = value
+		path, err := nbdkit.AbsolutePath(value)
+		if err != nil {
+			return err
+		}
+		p.lockPath = path
 	case "failsecond":
 		p.failSecond = value == "1"
 	case "panicat":
