@@ -22,7 +22,13 @@
  * use.  bench/run takes the median over the rounds.
  *
  * A process holds one plugin only: a Go runtime cannot be unloaded,
- * and two in one process do not mix.  The plugins find the nbdkit_*
+ * and two in one process do not mix.  Each child execs the harness
+ * again with the command line of a foreground nbdkit,
+ *
+ *   harness -f PLUGIN.so size=SIZE
+ *
+ * (the rest in the environment), because the Go binding reads the
+ * command line to know whether nbdkit will fork.  The plugins find the nbdkit_*
  * functions they call in this executable (linked with -rdynamic):
  * those below, and stubs that bench/run generates for the rest, which
  * stop the harness if they are ever called.
@@ -31,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -373,10 +380,61 @@ usage (void)
   exit (2);
 }
 
+/* The child: "harness -f PLUGIN size=SIZE", and in HARNESS_CHILD,
+ * "NAME COUNT SECONDS VERBOSE".
+ */
+static int
+child_main (const char *parameters, int argc, char *argv[])
+{
+  char name[64];
+  int v;
+
+  if (sscanf (parameters, "%63s %" SCNu32 " %lf %d",
+              name, &count, &seconds, &v) != 4 ||
+      argc != 4 || strncmp (argv[3], "size=", 5) != 0)
+    usage ();
+  verbose = v;
+  size = argv[3] + 5;
+  run_plugin (name, argv[2]);
+  return 0;
+}
+
+/* Run NAME's measurements in a child process, as a foreground nbdkit. */
+static void
+spawn (const char *name, const char *path)
+{
+  char parameters[128], size_parameter[64];
+  pid_t pid;
+  int status;
+
+  snprintf (parameters, sizeof parameters, "%s %" PRIu32 " %g %d",
+            name, count, seconds, verbose);
+  snprintf (size_parameter, sizeof size_parameter, "size=%s", size);
+  fflush (stdout);
+  pid = fork ();
+  if (pid == -1)
+    die ("fork");
+  if (pid == 0) {
+    setenv ("HARNESS_CHILD", parameters, 1);
+    execl ("/proc/self/exe", "harness", "-f", path, size_parameter, NULL);
+    perror ("harness: exec /proc/self/exe");
+    _exit (1);
+  }
+  if (waitpid (pid, &status, 0) == -1 ||
+      !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+    fprintf (stderr, "harness: %s failed\n", name);
+    exit (1);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
+  const char *child = getenv ("HARNESS_CHILD");
   int opt, round, i;
+
+  if (child)
+    return child_main (child, argc, argv);
 
   while ((opt = getopt (argc, argv, "c:d:r:s:v")) != -1) {
     switch (opt) {
@@ -400,24 +458,10 @@ main (int argc, char *argv[])
   for (round = 0; round < rounds; round++) {
     for (i = optind; i < argc; i++) {
       char *name = strndup (argv[i], strchr (argv[i], '=') - argv[i]);
-      const char *path = strchr (argv[i], '=') + 1;
-      pid_t pid;
-      int status;
 
-      fflush (stdout);
-      pid = fork ();
-      if (pid == -1)
-        die ("fork");
-      if (pid == 0) {
-        run_plugin (name, path);
-        fflush (stdout);
-        _exit (0);
-      }
-      if (waitpid (pid, &status, 0) == -1 ||
-          !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
-        fprintf (stderr, "harness: %s failed\n", name);
-        exit (1);
-      }
+      if (name == NULL || strlen (name) > 63 || strchr (name, ' '))
+        usage ();
+      spawn (name, strchr (argv[i], '=') + 1);
       free (name);
     }
   }
