@@ -35,6 +35,24 @@
 // which export plugin_init themselves and call PluginInitialize, work
 // unchanged.
 //
+// # Optional interfaces
+//
+// Everything else a C plugin can do is an optional interface (see
+// interfaces.go): a plugin or connection type with the method gets the
+// nbdkit callback, one without gets nbdkit's default for a C plugin
+// that leaves it out, at no cost.  Plugin-wide: Versioner, LongNamer,
+// Describer, ConfigHelper, MagicConfigKeyer, ThreadModeler,
+// AfterForker, Cleaner, ExportLister, DefaultExporter.  Per connection:
+// FUAChecker, FastZeroChecker, CacheChecker, Cacher, ExtentsChecker,
+// Extenter, ExportDescriber, BlockSizer.  Check the spelling at compile
+// time:
+//
+//	var _ nbdkit.Extenter = (*diskConnection)(nil)
+//
+// The nbdkit_* functions are here too: ParseSize, ParseBool, the
+// ParseInt family, ReadPassword, AbsolutePath, ExportName, PeerName and
+// more; those newer than the running nbdkit return ErrNotSupported.
+//
 // # Can* callbacks
 //
 // PWrite is only called if CanWrite returned true, and likewise Flush
@@ -62,9 +80,20 @@
 //
 // # Concurrency
 //
-// The thread model is NBDKIT_THREAD_MODEL_PARALLEL: methods of
-// different connections, and of one connection, may run concurrently,
-// so connection state shared between requests needs its own locking.
+// The thread model is NBDKIT_THREAD_MODEL_PARALLEL unless the plugin is
+// a ThreadModeler: methods of different connections, and of one
+// connection, may run concurrently, so state shared between requests
+// needs its own locking.
+//
+// # Forking and --run
+//
+// Unless run with -f, -s or socket activation, nbdkit forks before
+// serving (daemon mode, and --run).  The Go runtime does not survive a
+// fork, so the forked child re-executes nbdkit, which loads the plugin
+// again: Load, Config, ConfigComplete and GetReady run twice, first in
+// a process that only checks the configuration (WillReexecute), then
+// in the server (Reexecuted).  Start goroutines, take locks and open
+// connections in AfterFork, which runs once, in the serving process.
 package nbdkit
 
 /*
