@@ -15,7 +15,7 @@ for i in $(seq 1 $runs); do
     rm -f "$pidfile" "$sock"
     timeout -k 5 30 "$NBDKIT" -U "$sock" -P "$pidfile" "$plugin" size=4M log="$log" ||
         fail "run $i: starting the daemon failed"
-    [ -s "$pidfile" ] || fail "run $i: no pid file"
+    wait_for_pidfile "$pidfile"
     pid=$(cat "$pidfile")
     server_pids+=("$pid")        # killed by cleanup if the test fails
     uri="nbd+unix:///?socket=$sock"

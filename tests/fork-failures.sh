@@ -26,6 +26,7 @@ echo "--run with a failing server: exit $status after $elapsed s"
 rm -f "$log"
 timeout -k 5 30 "$NBDKIT" -U "$tmp/sock" -P "$tmp/pid" "$plugin" failsecond=1 log="$log" ||
     fail "the original process already failed"
+wait_for_pidfile "$tmp/pid"
 pid=$(cat "$tmp/pid")
 wait_for_exit "$pid" 10
 if timeout -k 5 20 "$NBDINFO" --size "nbd+unix:///?socket=$tmp/sock" 2>/dev/null; then

@@ -84,7 +84,7 @@ cp "$plugin" "$tmp/rel-plugin.so"
     timeout -k 5 30 "$NBDKIT" -U sock -P rel.pid ./rel-plugin.so size=1M log=log lock=lock ||
         fail "relative paths: nbdkit failed"
 )
-[ -s "$tmp/rel.pid" ] || fail "relative -P: no pid file in the starting directory"
+wait_for_pidfile "$tmp/rel.pid"
 pid=$(cat "$tmp/rel.pid")
 server_pids+=("$pid")
 size=$("$NBDINFO" --size "nbd+unix:///?socket=$tmp/sock")
@@ -96,6 +96,7 @@ check_log "daemon, relative paths" 2
 port=$((20000 + RANDOM % 20000))
 timeout -k 5 30 "$NBDKIT" -p "$port" -i 127.0.0.1 -P "$tmp/tcp.pid" "$plugin" size=1M log="$log" lock="$lock" ||
     fail "TCP daemon failed to start"
+wait_for_pidfile "$tmp/tcp.pid"
 pid=$(cat "$tmp/tcp.pid")
 server_pids+=("$pid")
 size=$("$NBDINFO" --size "nbd://127.0.0.1:$port")
@@ -123,6 +124,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     chmod 666 "$log"
     timeout -k 5 30 "$NBDKIT" -u nobody -g "$group" -U "$tmp/u/sock" -P "$tmp/u/pid" "$plugin" size=1M log="$log" lock="$lock" ||
         fail "-u nobody daemon failed"
+    wait_for_pidfile "$tmp/u/pid"
     pid=$(cat "$tmp/u/pid")
     server_pids+=("$pid")
     "$NBDINFO" --size "nbd+unix:///?socket=$tmp/u/sock" >/dev/null || fail "-u nobody daemon does not serve"

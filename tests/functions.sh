@@ -138,3 +138,15 @@ kill_daemon ()
     kill "$1" 2>/dev/null || true
     wait_for_exit "$1"
 }
+
+# wait_for_pidfile FILE: nbdkit's daemon writes its pid file after the
+# fork, so the starting command may return before it exists.
+wait_for_pidfile ()
+{
+    local i
+    for i in $(seq 1 200); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "no pid file $1 after 10 seconds"
+}
