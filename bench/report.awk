@@ -57,7 +57,7 @@ function percall_table(title, values,    i, c, k, line) {
 function percall_target(what,    d1, d2) {
     d1 = m["go", 1] - m["floor", 1]; d2 = m["go", 2] - m["floor", 2]
     print ""
-    printf "Target: binding − floor ≤ 50 ns per pread (%s): 1 thread %.1f ns, 2 threads %.1f ns: %s\n",
+    printf "Target (newest Go): binding − floor ≤ 50 ns per pread (%s): 1 thread %.1f ns, 2 threads %.1f ns: %s\n",
         what, d1, d2, verdict(d1 <= 50 && d2 <= 50)
 }
 
@@ -86,8 +86,8 @@ function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target) {
     print ""
     print "End to end through nbdkit (fio ioengine=nbd 4 KiB, " seconds " s a run; nbdcopy --no-extents of 1 GiB to null:), the plugins' runs alternated: IOPS or MiB/s, and the ratio of the medians"
     print ""
-    print "| test | C runs | floor runs | Go runs | C | floor/C | Go/C | target for Go/C |"
-    print "|---|---|---|---|--:|--:|--:|---|"
+    print "| test | C runs | floor runs | Go runs | C | floor/C | Go/C | Go/floor | target for Go/C (newest Go) |"
+    print "|---|---|---|---|--:|--:|--:|--:|---|"
     split("randread:1 randread:16 randwrite:1 randwrite:16 nbdcopy", tests, " ")
     title["randread:1"] = "randread QD1 (IOPS)"
     title["randread:16"] = "randread QD16 (IOPS)"
@@ -104,9 +104,9 @@ function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target) {
         target = "—"
         if (test in goal)
             target = sprintf("≥ %d %%: %s", goal[test] * 100, verdict(gm / cm >= goal[test]))
-        printf "| %s |%s |%s |%s | %.0f | %.1f %% | %.1f %% | %s |\n",
+        printf "| %s |%s |%s |%s | %.0f | %.1f %% | %.1f %% | %.1f %% | %s |\n",
             title[test], e2e["c " test], e2e["floor " test], e2e["go " test],
-            cm, 100 * fm / cm, 100 * gm / cm, target
+            cm, 100 * fm / cm, 100 * gm / cm, 100 * gm / fm, target
     }
     print ""
     print "The server's CPU time for the same runs (µs per request; for nbdcopy, ms per GiB), median: what each request costs the machine, whatever else runs on it"
@@ -140,5 +140,5 @@ function allocs_table(    ops, o, n, a, total) {
         printf "| %s | %d | %d | %.5f |\n", ops[o], n, a, a / n
     }
     print ""
-    printf "Target: 0 allocations per request: %s\n", verdict(total == 0)
+    printf "Target (newest Go): 0 allocations per request: %s\n", verdict(total == 0)
 }

@@ -13,7 +13,10 @@ package main
 //
 // Everything between the two readings is requests served by nbdkit
 // through the binding (Go allocates nowhere else here), so mallocs /
-// requests is what a plugin pays per request.  The client sends one
+// requests is what a plugin pays per request.  Every allocation is
+// also sampled, and when there were any, the heap profile is written
+// to FILE.OPS.pprof, where go tool pprof -sample_index=alloc_objects
+// shows where they come from.  The client sends one
 // kind of request per connection, one at a time, and at least
 // allocs-warmup + allocs-requests of them.
 
@@ -21,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,6 +43,7 @@ func (a *allocsConfig) config(key, value string) error {
 	switch key {
 	case "allocs":
 		a.file = value
+		runtime.MemProfileRate = 1
 	case "allocs-warmup":
 		a.warmup, err = strconv.ParseUint(value, 10, 64)
 	case "allocs-requests":
@@ -102,16 +107,29 @@ func (c *countingConnection) report(mallocs uint64) {
 	}
 	line := fmt.Sprintf("requests=%d mallocs=%d ops=%s\n",
 		c.config.requests, mallocs, strings.Join(ops, ","))
-	f, err := os.OpenFile(c.config.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err == nil {
-		_, err = f.WriteString(line)
-		if closeErr := f.Close(); err == nil {
-			err = closeErr
-		}
+	err := writeFile(c.config.file, os.O_APPEND, func(f *os.File) error {
+		_, err := f.WriteString(line)
+		return err
+	})
+	if err == nil && mallocs > 0 {
+		err = writeFile(c.config.file+"."+strings.Join(ops, ",")+".pprof", os.O_TRUNC,
+			func(f *os.File) error { return pprof.Lookup("allocs").WriteTo(f, 0) })
 	}
 	if err != nil {
 		nbdkit.Error("allocs: " + err.Error())
 	}
+}
+
+func writeFile(name string, flag int, write func(*os.File) error) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|flag, 0o644)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	return err
 }
 
 func (c *countingConnection) PRead(buf []byte, offset uint64, flags uint32) error {
