@@ -70,6 +70,7 @@ check_refused 1:1:4294967295 '(BlockSize: .*preferred|plugin must set preferred 
 # The server is still serving, and every connection was closed.
 check_sizes 512:4096:1048576 512 4096 1048576
 kill -0 "$pid" || fail "nbdkit died"
+wait_closed "$log"
 stop_server "$pid" || fail "nbdkit exited with status $?"
 expect_no_grep 'SIGSEGV|fatal error|core dumped' "$tmp/bs.log"
 expect_count "$(grep -c '^Open ' "$log")" '^Close ' "$log"

@@ -143,6 +143,7 @@ assert 'description' not in e[0], e
 assert e[0]['export-size'] == 1048576, e"
 done
 kill -0 "$pid" || fail "nbdkit died"
+wait_closed "$log"
 stop_server "$pid" || fail "nbdkit exited with status $?"
 expect_grep 'error: ExportDescription: .*description "bad\\x00description" contains a NUL byte' "$tmp/desc.log"
 expect_grep 'error: ExportDescription: .*description is 5000 bytes, more than the 4096' "$tmp/desc.log"

@@ -54,6 +54,7 @@ overlap ()
     log="$tmp/$name.calls"
     start_server "$name" "$features" log="$log" sleep=40ms "$@"
     clients "$uri" 'assert bufs[i].to_bytearray() == bytes(4096)'
+    wait_count 4 '^Close ' "$log"
     stop_server "$server_pid" || fail "nbdkit exited with status $?"
     expect_count 16 '^PRead 4096@' "$log"
     global=$(sed -n 's/^Unload max_inflight=\([0-9]*\) .*/\1/p' "$log")

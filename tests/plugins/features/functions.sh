@@ -17,6 +17,7 @@ serve ()
     log="$tmp/$name.calls"
     start_server "$name" "$features" log="$log" "${args[@]}"
     nbdsh_check "$uri" "$1"
+    wait_closed "$log"
     stop_server "$server_pid" || fail "nbdkit exited with status $?"
 }
 
@@ -50,4 +51,12 @@ wait_count ()
         sleep 0.05
     done
     expect_count "$@"
+}
+
+# wait_closed LOG: wait (up to 10 s) until every connection opened has
+# been closed.  nbdkit finishes closing a connection after the client
+# has gone, and exits without calling Close if SIGTERM comes first.
+wait_closed ()
+{
+    wait_count "$(grep -c '^Open ' "$1" || true)" '^Close ' "$1"
 }
