@@ -19,16 +19,17 @@
 //	flush=BOOL       CanFlush (default false),
 //	trim=BOOL        CanTrim (default true),
 //	zero=BOOL        CanZero (default true)
-//	conn=KIND        the optional interfaces of the connection (conn.go)
-//	fua=MODE         CanFUA: none, emulate or native
-//	fastzero=BOOL    CanFastZero
+//	conn=KIND        the optional interfaces of the connection (conn.go;
+//	                 default plain: none)
+//	fua=MODE         CanFUA: none, emulate or native (default)
+//	fastzero=BOOL    CanFastZero (default true)
 //	fastzero-fails=BOOL
 //	                 Zero with FlagFastZero fails with ENOTSUP
-//	cache=MODE       CanCache: none, emulate or native
-//	canextents=BOOL  CanExtents
-//	extents=MODE     Extents: normal, outoforder, gap, late, before,
-//	                 beyond, badtype, empty, error or panic (conn.go);
-//	                 export: the export name is the mode
+//	cache=MODE       CanCache: none, emulate or native (default)
+//	canextents=BOOL  CanExtents (default true)
+//	extents=MODE     Extents: normal (default), outoforder, gap, late,
+//	                 before, beyond, badtype, empty, error or panic
+//	                 (conn.go); export: the export name is the mode
 //	description=TEXT ExportDescription; nul, long, error and panic are
 //	                 a NUL byte, 5000 bytes, an error and a panic;
 //	                 export: the export name is the TEXT
@@ -36,10 +37,13 @@
 //	                 BlockSize; or error, or panic; export: the export
 //	                 name is the answer
 //	exports=MODE[,MODE...]
-//	                 ListExports: default (AddDefault only), list,
-//	                 nulname, nuldesc, longname, longdesc, error, panic;
-//	                 with several modes, each call takes the next one
-//	default=NAME     DefaultExport; error refuses the default export
+//	                 ListExports: default (AddDefault only; the
+//	                 default), list, nulname, nuldesc, longname,
+//	                 longdesc, error or panic; with several modes,
+//	                 each call takes the next one
+//	default=NAME     DefaultExport (default ""); error refuses the
+//	                 default export, nul and long are a NUL byte and
+//	                 5000 bytes
 //	model=MODEL      ThreadModel after ConfigComplete: parallel,
 //	                 serialize_requests, serialize_all_requests or
 //	                 serialize_connections
