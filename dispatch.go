@@ -372,7 +372,7 @@ func callDefaultExport(readonly, isTLS bool) (name *C.char) {
 	defer catchPanic("DefaultExport", &failed)
 	s, err := pluginImpl.(DefaultExporter).DefaultExport(readonly, isTLS)
 	if err == nil {
-		name, err = internString("DefaultExport: export name", s)
+		name, err = internString("export name", s)
 	}
 	if err != nil {
 		reportError("DefaultExport", err)
@@ -450,7 +450,7 @@ func callExportDescription(id uintptr) (description *C.char) {
 	}
 	s, err := c.exportDescriber.ExportDescription()
 	if err == nil {
-		description, err = internString("ExportDescription: description", s)
+		description, err = internString("description", s)
 	}
 	if err != nil {
 		reportError("ExportDescription", err)
@@ -496,8 +496,8 @@ func checkBlockSize(minimum, preferred, maximum uint32) error {
 		return nil // no constraints
 	case !powerOf2(minimum) || minimum > 64*1024:
 		return bad("the minimum must be a power of 2 from 1 to 65536")
-	case !powerOf2(preferred) || preferred < minimum || preferred > 32*1024*1024:
-		return bad("the preferred size must be a power of 2 from the minimum to 33554432")
+	case !powerOf2(preferred) || preferred < minimum || preferred < 512 || preferred > 32*1024*1024:
+		return bad("the preferred size must be a power of 2 from 512 and the minimum to 33554432")
 	case maximum < preferred:
 		return bad("the maximum must be at least the preferred size")
 	case maximum != 0xffffffff && maximum%minimum != 0:

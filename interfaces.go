@@ -137,8 +137,8 @@ type ExportDescriber interface {
 }
 
 // BlockSizer gives the block size constraints of the export: minimum (a
-// power of 2 up to 64 KiB), preferred (a power of 2 from the minimum
-// to 32 MiB) and maximum (at least the preferred size, a multiple of
+// power of 2 up to 64 KiB), preferred (a power of 2 from 512 and the
+// minimum to 32 MiB) and maximum (at least the preferred size, a multiple of
 // the minimum, or 0xffffffff for no limit).  All three zero means no
 // constraints.
 type BlockSizer interface {

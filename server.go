@@ -100,7 +100,7 @@ func parseError(function, what, s string, err error) error {
 }
 
 // ParseSize parses a size with an optional scale suffix, such as 512,
-// 64K or 1.5G (see nbdkit_parse_size in nbdkit-plugin(3)).
+// 64K or 2G (see nbdkit_parse_size in nbdkit-plugin(3)).
 func ParseSize(s string) (int64, error) {
 	cs, err := cString("size", s)
 	if err != nil {
@@ -359,7 +359,8 @@ func AbsolutePath(path string) (string, error) {
 }
 
 // Nanosleep sleeps for d, returning early with an error if the server
-// is shutting down or the client disconnected.
+// is shutting down or the client disconnected.  Call it from connection
+// callbacks only: nbdkit 1.32 can abort when it is called elsewhere.
 func Nanosleep(d time.Duration) error {
 	if d < 0 {
 		d = 0
@@ -432,7 +433,7 @@ func PeerGID() (int64, error) { return peerID("PeerGID", C.nbdkit_peer_gid()) }
 
 func peerID(function string, r C.int64_t) (int64, error) {
 	if r == -1 {
-		return -1, PluginError{Errmsg: function + ": not known (the client is not on a Unix socket)",
+		return -1, PluginError{Errmsg: function + ": not known (not in a connection callback, or the client is not on a Unix socket)",
 			Errno: syscall.EINVAL}
 	}
 	return int64(r), nil
