@@ -7,18 +7,6 @@
 
 plugin=$(test_plugin test)
 
-# wait_for_lines N PATTERN FILE: nbdkit finishes closing a connection
-# after the client has gone, and exits without calling Close if SIGTERM
-# comes first; so before stopping the server, wait (up to 10 s) until
-# N lines match.  The exact count is checked afterwards.
-wait_for_lines ()
-{
-    local i
-    for i in $(seq 1 200); do
-        [ "$(grep -E -c -- "$2" "$3" || true)" -lt "$1" ] || return 0
-        sleep 0.05
-    done
-}
 
 clients=8
 region=$((8 * 1024 * 1024))         # bytes per client

@@ -150,3 +150,16 @@ wait_for_pidfile ()
     done
     fail "no pid file $1 after 10 seconds"
 }
+
+# wait_for_lines N PATTERN FILE: nbdkit finishes closing a connection
+# after the client has gone, and may exit without calling Close if
+# SIGTERM comes first; so before stopping a server, wait (up to 10 s)
+# until N lines match.  Check the exact count afterwards.
+wait_for_lines ()
+{
+    local i
+    for i in $(seq 1 200); do
+        [ "$(grep -E -c -- "$2" "$3" || true)" -lt "$1" ] || return 0
+        sleep 0.05
+    done
+}
