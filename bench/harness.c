@@ -174,6 +174,7 @@ harness_missing (const char *function)
 
 static struct nbdkit_plugin plugin;
 static void *handle;
+static const char *self;        /* this program, to exec again */
 
 static void
 die (const char *what)
@@ -416,8 +417,8 @@ spawn (const char *name, const char *path)
     die ("fork");
   if (pid == 0) {
     setenv ("HARNESS_CHILD", parameters, 1);
-    execl ("/proc/self/exe", "harness", "-f", path, size_parameter, NULL);
-    perror ("harness: exec /proc/self/exe");
+    execl (self, "harness", "-f", path, size_parameter, NULL);
+    fprintf (stderr, "harness: exec %s: %m\n", self);
     _exit (1);
   }
   if (waitpid (pid, &status, 0) == -1 ||
@@ -435,6 +436,10 @@ main (int argc, char *argv[])
 
   if (child)
     return child_main (child, argc, argv);
+  /* argv[0] rather than /proc/self/exe, which is valgrind under
+   * valgrind --trace-children=yes.
+   */
+  self = strchr (argv[0], '/') ? argv[0] : "/proc/self/exe";
 
   while ((opt = getopt (argc, argv, "c:d:r:s:v")) != -1) {
     switch (opt) {
