@@ -82,7 +82,7 @@ END {
         allocs_table()
 }
 
-function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target) {
+function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target, name) {
     print ""
     print "End to end through nbdkit (fio ioengine=nbd 4 KiB, " seconds " s a run; nbdcopy --no-extents of 1 GiB to null:), the plugins' runs alternated: IOPS or MiB/s, and the ratio of the medians"
     print ""
@@ -119,8 +119,10 @@ function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target) {
             continue
         cm = median(e2ecpu["c " test]); fm = median(e2ecpu["floor " test])
         gm = median(e2ecpu["go " test])
+        name = title[test]
+        sub(/ \(.*/, "", name)
         printf "| %s | %.1f | %.1f | %.1f | %.1f %% | %.1f %% | %+.1f |\n",
-            title[test], cm, fm, gm, 100 * fm / cm, 100 * gm / cm, gm - fm
+            name, cm, fm, gm, 100 * fm / cm, 100 * gm / cm, gm - fm
     }
 }
 
