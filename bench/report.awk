@@ -82,7 +82,14 @@ END {
         allocs_table()
 }
 
-function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target, name) {
+# medians(VALUES, TEST): the medians of C, floor and Go, in cm, fm, gm.
+function medians(values, test) {
+    cm = median(values["c " test])
+    fm = median(values["floor " test])
+    gm = median(values["go " test])
+}
+
+function e2e_table(    tests, title, goal, t, test, target, name) {
     print ""
     print "End to end through nbdkit (fio ioengine=nbd 4 KiB, " seconds " s a run; nbdcopy --no-extents of 1 GiB to null:), the plugins' runs alternated: IOPS or MiB/s, and the ratio of the medians"
     print ""
@@ -99,8 +106,7 @@ function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target, name) {
         test = tests[t]
         if (e2e["c " test] == "")
             continue
-        cm = median(e2e["c " test]); fm = median(e2e["floor " test])
-        gm = median(e2e["go " test])
+        medians(e2e, test)
         target = "—"
         if (test in goal)
             target = sprintf("≥ %d %%: %s", goal[test] * 100, verdict(gm / cm >= goal[test]))
@@ -117,8 +123,7 @@ function e2e_table(    tests, title, goal, t, test, cm, fm, gm, target, name) {
         test = tests[t]
         if (e2ecpu["c " test] == "")
             continue
-        cm = median(e2ecpu["c " test]); fm = median(e2ecpu["floor " test])
-        gm = median(e2ecpu["go " test])
+        medians(e2ecpu, test)
         name = title[test]
         sub(/ \(.*/, "", name)
         printf "| %s | %.1f | %.1f | %.1f | %.1f %% | %.1f %% | %+.1f |\n",
