@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <errno.h>
+#include <pthread.h>
 
 #include "wrapper.h"
 #include "reexec.h"
@@ -25,7 +26,21 @@ struct handle {
   uintptr_t id;                 /* slot in the Go connection table */
   uint32_t caps;                /* enum connection_capability bits */
   uint32_t allowed;             /* enum connection_permission bits */
+  struct handle *prev, *next;   /* in open_handles */
 };
+
+/* The connections that are open: nbdkit has not closed them yet.
+ * nbdkit-plugin(3) ("SHUTDOWN") says that when nbdkit shuts down, it
+ * waits for the callbacks running, calls .close on the connections
+ * still open, then .cleanup and .unload.  nbdkit 1.32 waits, but skips
+ * .close once it is quitting.  Go plugins get their Close all the
+ * same: close_open_handles closes what is left, from .cleanup or
+ * .unload, when no connection thread is left to race with.
+ */
+static pthread_mutex_t open_handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle open_handles = { .prev = &open_handles,
+                                      .next = &open_handles };
+static void close_open_handles (void);
 
 /* Declare every wrapper with exactly the type of its struct field, so
  * the compiler checks each signature against nbdkit-plugin.h.
@@ -85,6 +100,7 @@ wrapper_load (void)
 static void
 wrapper_unload (void)
 {
+  close_open_handles ();
   go_unload ();
   reexec_unload ();
 }
@@ -146,6 +162,7 @@ wrapper_after_fork (void)
 static void
 wrapper_cleanup (void)
 {
+  close_open_handles ();
   go_cleanup ();
 }
 
@@ -177,6 +194,12 @@ wrapper_open (int readonly)
     free (h);
     return NULL;
   }
+  pthread_mutex_lock (&open_handles_lock);
+  h->prev = open_handles.prev;
+  h->next = &open_handles;
+  h->prev->next = h;
+  open_handles.prev = h;
+  pthread_mutex_unlock (&open_handles_lock);
   return h;
 }
 
@@ -185,8 +208,28 @@ wrapper_close (void *handle)
 {
   struct handle *h = handle;
 
+  pthread_mutex_lock (&open_handles_lock);
+  h->prev->next = h->next;
+  h->next->prev = h->prev;
+  pthread_mutex_unlock (&open_handles_lock);
   go_close (h->id);
   free (h);
+}
+
+static void
+close_open_handles (void)
+{
+  struct handle *h;
+
+  for (;;) {
+    pthread_mutex_lock (&open_handles_lock);
+    h = open_handles.next;
+    pthread_mutex_unlock (&open_handles_lock);
+    if (h == &open_handles)
+      return;
+    nbdkit_debug ("closing a connection that nbdkit left open at shutdown");
+    wrapper_close (h);
+  }
 }
 
 static int64_t

@@ -15,9 +15,10 @@
 # that block status calls zero against the model's zeroes.  All
 # connections of the process are driven by one select() loop.
 #
-# With --faults ERRNO,... requests may fail with those errnos (nbdkit's
-# error filter): a failure is counted, and what a failed write, zero or
-# trim covered is unknown until read back.  Data read must match the
+# With --faults ERRNO,OP:ERRNO,... requests may fail with those errnos
+# (ERRNO: any request; OP:ERRNO: requests of type OP): a failure is
+# counted, and what a failed write, zero or trim covered is unknown
+# until read back.  Any other errno is an unexpected error.  Data read must match the
 # model wherever it is known: a failure may be an error, never wrong
 # data.  With --tolerate-disconnect, the server going away ends the run
 # without failing it.
@@ -34,6 +35,7 @@
 # The last line of output is a JSON summary; --report FILE saves it too.
 
 import argparse
+import errno as errnos
 import hashlib
 import json
 import os
@@ -47,6 +49,10 @@ import nbd
 CHUNK = 64 * 1024           # hashes in the model file
 ERRNOS = {"EPERM": 1, "EIO": 5, "ENOMEM": 12, "EINVAL": 22, "ENOSPC": 28,
           "ESHUTDOWN": 108, "EOVERFLOW": 75, "ENOTSUP": 95}
+
+
+class Disconnected(Exception):
+    pass
 
 
 def size(s):
@@ -228,14 +234,19 @@ class Connection:
                 for s in range(0, self.run.region, CHUNK)]
 
 
+retries = 0
+
+
 def read_retrying(h, n, offset):
     """A read that an injected fault may fail: try again."""
+    global retries
     for attempt in range(100):
         try:
             return h.pread(n, offset)
         except nbd.Error as e:
             if e.errno not in ERRNOS or attempt == 99:
                 raise
+            retries += 1
 
 
 class Run:
@@ -246,7 +257,14 @@ class Run:
         self.depth = args.depth
         self.slots = max(2 * args.depth, 16)
         self.slot_size = self.region // self.slots
-        self.allowed = set(ERRNOS[e] for e in args.faults.split(",") if e)
+        self.allowed = {"*": set()}
+        for spec in filter(None, args.faults.split(",")):
+            op, _, errno = spec.rpartition(":")
+            self.allowed.setdefault(op or "*", set()).add(ERRNOS[errno])
+        if args.tolerate_disconnect:
+            # What requests in flight fail with when the server goes.
+            self.allowed["*"] |= {errnos.ENOTCONN, errnos.ESHUTDOWN, errnos.ECONNRESET,
+                                  errnos.EPIPE}
         self.ops = {}
         self.errors = {}
         self.unexpected = 0
@@ -257,7 +275,7 @@ class Run:
         if errno:
             key = "%s:%s" % (op, os.strerror(errno))
             self.errors[key] = self.errors.get(key, 0) + 1
-            if errno not in self.allowed:
+            if errno not in self.allowed["*"] | self.allowed.get(op, set()):
                 self.unexpected += 1
                 if self.unexpected <= 10:
                     print("UNEXPECTED ERROR: %s failed: %s" % (op, os.strerror(errno)),
@@ -289,12 +307,14 @@ def load(args):
                     readers.append(c.fd)
                 if direction & nbd.AIO_DIRECTION_WRITE:
                     writers.append(c.fd)
+            if any(c.h.aio_is_dead() or c.h.aio_is_closed() for c in conns):
+                raise Disconnected("the server closed the connection")
             r, w, _ = select.select(readers, writers, [], 1.0)
             for fd in r:
                 by_fd[fd].h.aio_notify_read()
             for fd in w:
                 by_fd[fd].h.aio_notify_write()
-    except nbd.Error as e:
+    except (nbd.Error, Disconnected) as e:
         if not args.tolerate_disconnect:
             raise
         disconnected = str(e)
@@ -311,7 +331,7 @@ def load(args):
     summary = {"connections": len(conns), "depth": run.depth, "seconds": round(seconds, 1),
                "ops": sum(run.ops.values()), "by_op": run.ops, "errors": run.errors,
                "unexpected_errors": run.unexpected, "mismatches": run.mismatches,
-               "disconnected": disconnected}
+               "disconnected": disconnected, "read_retries": retries}
     return summary
 
 
@@ -336,6 +356,7 @@ def verify(args):
                     print("MISMATCH: the 64 KiB at %d differ from the model" % offset,
                           file=sys.stderr)
     h.shutdown()
+    summary["read_retries"] = retries
     return summary
 
 

@@ -93,6 +93,7 @@ func (c *conn) useExportName(name string) error {
 		}
 	case "stats":
 		collect()
+		settle()
 		logf("stats %s goroutines=%d", counts(), runtime.NumGoroutine())
 	case "extents":
 		c.extentsMode = arg
@@ -105,7 +106,10 @@ func (c *conn) check(method string) error {
 	if err := pluginFaults.check(method); err != nil {
 		return err
 	}
-	return c.own.check(method)
+	if err := c.own.check(method); err != nil {
+		return err
+	}
+	return randomFailure(method)
 }
 
 func (c *conn) Close() {

@@ -4,7 +4,9 @@ package main
 
 import (
 	"fmt"
+	"math/rand"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"libguestfs.org/nbdkit"
@@ -70,4 +72,27 @@ func (f *faults) mustNotFail(method string) {
 	if f.panics[method] {
 		panic("hardening: injected panic in " + method)
 	}
+}
+
+// Random failures (random-fail=PERCENT): each data request fails with
+// this probability, with an errno for each method (among the few that
+// the NBD protocol carries), so that a client can tell that the errno
+// it got is its own request's.
+var (
+	randomFailPercent float64
+	randomFailures    int64
+	randomErrnos      = map[string]syscall.Errno{
+		"PRead": syscall.ENOMEM, "PWrite": syscall.ENOSPC, "Zero": syscall.EPERM,
+		"Trim": syscall.EINVAL, "Cache": syscall.ESHUTDOWN, "Extents": syscall.EIO,
+		"Flush": syscall.EPERM,
+	}
+)
+
+func randomFailure(method string) error {
+	errno, ok := randomErrnos[method]
+	if !ok || randomFailPercent == 0 || rand.Float64()*100 >= randomFailPercent {
+		return nil
+	}
+	atomic.AddInt64(&randomFailures, 1)
+	return nbdkit.PluginError{Errmsg: "hardening: random failure in " + method, Errno: errno}
 }

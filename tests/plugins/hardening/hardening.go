@@ -19,6 +19,10 @@
 //	                   EPERM, EIO, ENOSPC, ...; faults.go); with
 //	                   ERRNO,wrapped the errno is wrapped by fmt.Errorf
 //	panic=METHOD       every call of METHOD panics
+//	random-fail=PERCENT
+//	                   each PRead, PWrite, Zero, Trim, Cache, Extents and
+//	                   Flush fails with this probability, with an errno
+//	                   per method (faults.go)
 //	allow-uid=UID      PreConnect refuses peers with another uid,
 //	allow-gid=GID      or another gid (Unix socket)
 //	require-tls=BOOL   Open refuses a client that has not done TLS
@@ -178,6 +182,8 @@ func (p *hardeningPlugin) Config(key, value string) error {
 		err = pluginFaults.addFailure(value)
 	case "panic":
 		pluginFaults.panics[value] = true
+	case "random-fail":
+		randomFailPercent, err = strconv.ParseFloat(value, 64)
 	case "allow-uid":
 		config.allowUID, err = parseID(key, value)
 	case "allow-gid":
@@ -227,11 +233,9 @@ func (p *hardeningPlugin) Cleanup() {
 }
 
 // Unload reports the counts once the workers of closed connections
-// have had a moment to return.
+// have had a moment (up to a second) to end.
 func (p *hardeningPlugin) Unload() {
-	for i := 0; i < 100 && atomic.LoadInt64(&workers) > 0; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
+	settle()
 	logf("Unload %s goroutines=%d afterfork_goroutines=%d", counts(),
 		runtime.NumGoroutine(), goroutinesAtAfterFork)
 	pluginFaults.mustNotFail("Unload")
@@ -239,10 +243,23 @@ func (p *hardeningPlugin) Unload() {
 
 // counts is the connection bookkeeping, as KEY=VALUE words.
 func counts() string {
-	return fmt.Sprintf("opens=%d closes=%d double_closes=%d workers=%d finalized=%d",
-		atomic.LoadInt64(&opens), atomic.LoadInt64(&closes),
+	return fmt.Sprintf("opens=%d closes=%d double_closes=%d workers=%d finalized=%d "+
+		"random_failures=%d", atomic.LoadInt64(&opens), atomic.LoadInt64(&closes),
 		atomic.LoadInt64(&doubleCloses), atomic.LoadInt64(&workers),
-		atomic.LoadInt64(&finalized))
+		atomic.LoadInt64(&finalized), atomic.LoadInt64(&randomFailures))
+}
+
+// settle waits (up to a second) until the worker goroutines of closed
+// connections have ended: a worker counts itself out just before it
+// returns.
+func settle() {
+	for i := 0; i < 100; i++ {
+		if atomic.LoadInt64(&workers) == 0 &&
+			(goroutinesAtAfterFork < 0 || runtime.NumGoroutine() <= goroutinesAtAfterFork) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // collect runs the garbage collector until the finalizers of the
@@ -259,10 +276,10 @@ func (p *hardeningPlugin) PreConnect(readonly bool) error {
 		return err
 	}
 	if config.connLog || config.allowUID >= 0 || config.allowGID >= 0 {
+		// No TLS yet: PreConnect runs before the NBD handshake.
 		uid, uidErr := nbdkit.PeerUID()
 		gid, gidErr := nbdkit.PeerGID()
-		tls, _ := nbdkit.IsTLS()
-		logf("PreConnect uid=%d gid=%d tls=%t", uid, gid, tls)
+		logf("PreConnect uid=%d gid=%d", uid, gid)
 		if err := allowPeer("uid", config.allowUID, uid, uidErr); err != nil {
 			return err
 		}
