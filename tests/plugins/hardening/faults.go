@@ -53,6 +53,17 @@ func (f *faults) addFailure(spec string) error {
 	return nil
 }
 
+// withNUL puts a NUL byte in the messages of injected failures and
+// panics (nul=true), which C would cut short.
+var withNUL bool
+
+func injected(what, method string) string {
+	if withNUL {
+		return "hardening:\x00 injected " + what + " in " + method
+	}
+	return "hardening: injected " + what + " in " + method
+}
+
 // check panics or returns the error if method is to fail.
 func (f *faults) check(method string) error {
 	f.mustNotFail(method)
@@ -61,16 +72,15 @@ func (f *faults) check(method string) error {
 	case !ok:
 		return nil
 	case fail.wrapped:
-		return fmt.Errorf("hardening: injected failure in %s: %w", method, fail.errno)
+		return fmt.Errorf("%s: %w", injected("failure", method), fail.errno)
 	}
-	return nbdkit.PluginError{Errmsg: "hardening: injected failure in " + method,
-		Errno: fail.errno}
+	return nbdkit.PluginError{Errmsg: injected("failure", method), Errno: fail.errno}
 }
 
 // mustNotFail is check for methods that cannot return an error.
 func (f *faults) mustNotFail(method string) {
 	if f.panics[method] {
-		panic("hardening: injected panic in " + method)
+		panic(injected("panic", method))
 	}
 }
 

@@ -19,6 +19,8 @@
 //	                   EPERM, EIO, ENOSPC, ...; faults.go); with
 //	                   ERRNO,wrapped the errno is wrapped by fmt.Errorf
 //	panic=METHOD       every call of METHOD panics
+//	nul=BOOL           the messages of injected failures and panics
+//	                   have a NUL byte after "hardening:"
 //	random-fail=PERCENT
 //	                   each PRead, PWrite, Zero, Trim, Cache, Extents and
 //	                   Flush fails with this probability, with an errno
@@ -182,8 +184,13 @@ func (p *hardeningPlugin) Config(key, value string) error {
 		err = pluginFaults.addFailure(value)
 	case "panic":
 		pluginFaults.panics[value] = true
+	case "nul":
+		withNUL, err = parseBool(key, value)
 	case "random-fail":
 		randomFailPercent, err = strconv.ParseFloat(value, 64)
+		if err != nil {
+			err = fmt.Errorf("random-fail: not a percentage: %q", value)
+		}
 	case "allow-uid":
 		config.allowUID, err = parseID(key, value)
 	case "allow-gid":
