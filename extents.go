@@ -21,6 +21,7 @@ import "C"
 
 import (
 	"fmt"
+	"math"
 	"syscall"
 	"unsafe"
 )
@@ -40,8 +41,8 @@ var errNoExtentList = PluginError{
 // ExtentHole, ExtentZero or ExtentHole|ExtentZero.  Extents must be
 // added in order and without gaps; nbdkit clips them to the requested
 // range and ignores any beyond it.  Add returns an error, with the
-// reason in nbdkit's error output, for an extent out of order or an
-// unknown type.
+// reason in nbdkit's error output, for an extent out of order, one
+// that ends beyond 2^63 bytes, or an unknown type.
 func (e ExtentList) Add(offset, length uint64, extentType uint32) error {
 	if e.extents == nil {
 		return errNoExtentList
@@ -50,6 +51,15 @@ func (e ExtentList) Add(offset, length uint64, extentType uint32) error {
 		return PluginError{
 			Errmsg: fmt.Sprintf("ExtentList.Add: unknown extent type %#x", extentType),
 			Errno:  syscall.EINVAL,
+		}
+	}
+	// nbdkit 1.32 does not check this: offset+length wraps around, and
+	// the client is told of an extent of 4 GiB past the end of the disk.
+	if offset > math.MaxInt64 || length > math.MaxInt64-offset {
+		return PluginError{
+			Errmsg: fmt.Sprintf("ExtentList.Add: the extent of %d bytes at %d ends beyond "+
+				"the largest disk (2^63 bytes)", length, offset),
+			Errno: syscall.EINVAL,
 		}
 	}
 	errnum := C.go_add_extent(unsafe.Pointer(e.extents), C.uint64_t(offset),
