@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/rand"
 	"runtime"
 	"strconv"
 	"strings"
@@ -235,8 +236,41 @@ func (c *conn) Extents(count uint32, offset uint64, flags uint32,
 		}
 	case "huge": // offset + length overflows
 		return extents.Add(offset, math.MaxUint64, 0)
+	case "random":
+		return randomExtents(count, offset, flags, extents)
 	}
 	return disk.extents(offset, uint64(count), flags&nbdkit.FlagReqOne != 0, extents)
+}
+
+// randomExtents adds up to 20 extents chosen at random from the
+// request (so the same request gets the same answer): mostly good,
+// sometimes empty, unknown types, gaps, overlaps, starting before the
+// request or overflowing the offset.  nbdkit and the binding must
+// refuse the bad ones and never send a client a wrong reply.
+func randomExtents(count uint32, offset uint64, flags uint32, extents nbdkit.ExtentList) error {
+	r := rand.New(rand.NewSource(int64(offset) ^ int64(count)<<24 ^ int64(flags)<<56))
+	o := offset
+	if r.Intn(8) == 0 && o >= 4096 {
+		o -= uint64(r.Intn(4096))
+	}
+	for i := r.Intn(20); i >= 0; i-- {
+		length := uint64(r.Intn(4)) * uint64(r.Intn(1<<17))
+		switch r.Intn(40) {
+		case 0:
+			length = math.MaxUint64 - uint64(r.Intn(1<<20))
+		case 1:
+			o += uint64(r.Intn(4096)) // a gap
+		case 2:
+			if o >= 512 {
+				o -= uint64(r.Intn(512)) // an overlap
+			}
+		}
+		if err := extents.Add(o, length, uint32(r.Intn(5))); err != nil {
+			return err
+		}
+		o += length
+	}
+	return nil
 }
 
 // ramDisk is the disk: pages allocated when first written, and freed

@@ -40,7 +40,8 @@
 // (conn.go): "fail:METHOD:ERRNO" and "panic:METHOD" as above for that
 // connection only, "debug:N" and "error:N" call nbdkit.Debug or
 // nbdkit.Error N times in Open, "stats" logs the counts in Open, and
-// "extents:MODE" answers block status badly (many, zerolen, huge).
+// "extents:MODE" answers block status badly (many, zerolen, huge, or
+// random: see randomExtents).
 package main
 
 import (
