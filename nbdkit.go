@@ -321,7 +321,8 @@ func describePlugin(name string, impl PluginInterface) (*C.struct_plugin_info, e
 	if impl == nil {
 		return nil, errors.New("the plugin is nil")
 	}
-	info := (*C.struct_plugin_info)(C.calloc(1, C.sizeof_struct_plugin_info))
+	// Go memory: wrapper_plugin_init copies what it needs.
+	info := &C.struct_plugin_info{}
 	var err error
 	setString := func(dest **C.char, what, value string) {
 		if err == nil {
