@@ -34,7 +34,9 @@
 //	                   the answer of BlockSize (default none)
 //
 // $NBDKIT_HARDENING_PANIC=METHOD[,METHOD...] sets panics before the
-// first parameter (Load, DumpPlugin, ThreadModel at load).
+// first parameter (Load, DumpPlugin, ThreadModel at load).  With
+// $NBDKIT_HARDENING_LEAK_CHECK set, Unload runs LeakSanitizer's check
+// (lsan.go).
 //
 // The export name the client asks for chooses what its connection does
 // (conn.go): "fail:METHOD:ERRNO" and "panic:METHOD" as above for that
@@ -246,6 +248,9 @@ func (p *hardeningPlugin) Unload() {
 	settle()
 	logf("Unload %s goroutines=%d afterfork_goroutines=%d", counts(),
 		runtime.NumGoroutine(), goroutinesAtAfterFork)
+	if os.Getenv("NBDKIT_HARDENING_LEAK_CHECK") != "" {
+		logf("Unload leak check: %d", leakCheck())
+	}
 	pluginFaults.mustNotFail("Unload")
 }
 
