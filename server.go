@@ -310,8 +310,18 @@ func ParseDelay(what, s string) (time.Duration, error) {
 // ReadPassword reads a password as nbdkit's password=... parameters
 // do: the value itself, "-" to prompt on the terminal, "+FILE" to read
 // FILE, or "-FD" to read file descriptor FD.  The password is never
-// logged.
+// logged.  "-" and "-FD" can only be read once, so they are refused
+// when nbdkit forks (see WillReexecute), where the re-executed server
+// reads its parameters again: use "+FILE" there, or nbdkit -f without
+// --run.
 func ReadPassword(value string) (string, error) {
+	if readOnce(value) && (WillReexecute() || Reexecuted()) {
+		return "", PluginError{Errmsg: fmt.Sprintf("ReadPassword: %q reads the terminal or a "+
+			"file descriptor, which works once, and nbdkit forks: the Go binding then "+
+			"re-executes nbdkit, which reads its parameters again; use +FILE, or nbdkit -f "+
+			"without --run",
+			value), Errno: syscall.EINVAL}
+	}
 	cs, err := cString("password parameter", value)
 	if err != nil {
 		return "", err
@@ -323,6 +333,20 @@ func ReadPassword(value string) (string, error) {
 	}
 	defer C.go_free_secret(password)
 	return C.GoString(password), nil
+}
+
+// readOnce reports whether a password parameter reads the terminal
+// ("-") or a file descriptor ("-FD").
+func readOnce(value string) bool {
+	if value == "" || value[0] != '-' {
+		return false
+	}
+	for _, c := range value[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // pathFunction calls nbdkit_realpath or nbdkit_absolute_path.
