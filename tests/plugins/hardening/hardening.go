@@ -51,6 +51,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,12 +277,14 @@ func settle() {
 }
 
 // collect runs the garbage collector until the finalizers of the
-// connection objects nothing refers to any more have run.
+// connection objects nothing refers to any more have run, and returns
+// the free memory to the system, so that RSS is what is in use.
 func collect() {
 	for i := 0; i < 5; i++ {
 		runtime.GC()
 		time.Sleep(20 * time.Millisecond)
 	}
+	debug.FreeOSMemory()
 }
 
 func (p *hardeningPlugin) PreConnect(readonly bool) error {
