@@ -22,6 +22,7 @@
 #
 # $FAULT_SECONDS is the length of the load (default 5).
 . "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/plugins/hardening/functions.sh"
 
 plugin=$(test_plugin hardening)
 seconds=${FAULT_SECONDS:-5}
@@ -79,16 +80,11 @@ print(total)
 EOF
 }
 
-# stats: the plugin's counts, logged by a connection to export "stats".
+# stats NAME: the plugin's counts, logged by a connection to export
+# "stats" of server NAME.
 stats ()
 {
-    timeout -k 5 60 "$python" -c "
-import nbd
-h = nbd.NBD()
-h.set_export_name('stats')
-h.connect_unix('$tmp/$1.sock')
-h.shutdown()
-"
+    hardening_connect "$tmp/$1.sock" stats
     grep '^stats ' "$log" | tail -n1
 }
 

@@ -12,6 +12,7 @@
 #
 # $LEAK_MESSAGES and $LEAK_CONNECTIONS change the counts.
 . "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/plugins/hardening/functions.sh"
 
 plugin=$(test_plugin hardening)
 python=/usr/bin/python3
@@ -49,16 +50,10 @@ rss ()
     awk '/^VmRSS:/ { print $2 }' "/proc/$nbdkit_pid/status"
 }
 
-# request EXPORT: one connection to EXPORT (see the hardening plugin).
+# request EXPORT: one connection to EXPORT.
 request ()
 {
-    timeout -k 5 300 "$python" -c "
-import nbd
-h = nbd.NBD()
-h.set_export_name('$1')
-h.connect_unix('$tmp/leaks.sock')
-h.shutdown()
-"
+    hardening_connect "$tmp/leaks.sock" "$1"
 }
 
 # flat WHAT START HALF END LIMIT_KIB: the growth from START (and from
