@@ -174,7 +174,10 @@ type PluginInterface interface {
 // ConnectionInterface is one client connection.  Embed Connection to get
 // a default for each method; GetSize and PRead must be implemented.
 type ConnectionInterface interface {
-	// Close is called once when the connection ends.
+	// Close is called once when the connection ends, also for a
+	// connection still open when nbdkit shuts down (nbdkit 1.32 skips
+	// .close for those; the binding closes them before Cleanup and
+	// Unload).
 	Close()
 	// GetSize returns the size of the disk in bytes (required).
 	GetSize() (uint64, error)
