@@ -18,7 +18,8 @@ type nbdkitOption struct {
 	hasArg bool
 	// drop: the re-executed server must not see it, because the
 	// original process already did what it asks (listening, forking,
-	// --run, changing user, writing the pid file).
+	// --run, printing the URI).  -u and -g are handled apart: see
+	// parseServerCommand.
 	drop bool
 	// aliasOf names the option this one is another name for, when
 	// neither has a short letter.
@@ -26,9 +27,9 @@ type nbdkitOption struct {
 }
 
 // nbdkitOptions are nbdkit's options (nbdkit --long-options and
-// --short-options), as of 1.32, plus later ones that need no special
-// handling.  Aliases are separate entries with the same short letter or
-// canonical name.
+// --short-options) from 1.32 to 1.44.  Aliases are separate entries
+// with the same short letter or canonical name.  options_test.go
+// compares the table with the installed nbdkit.
 var nbdkitOptions = []nbdkitOption{
 	{long: "ipv4-only", short: '4'},
 	{long: "ipv6-only", short: '6'},
@@ -46,27 +47,37 @@ var nbdkitOptions = []nbdkitOption{
 	{long: "help"},
 	{long: "ip-addr", short: 'i', hasArg: true, drop: true},
 	{long: "ipaddr", short: 'i', hasArg: true, drop: true},
+	{long: "keepalive"},                        // 1.42
+	{long: "keep-alive", aliasOf: "keepalive"}, // 1.42
 	{long: "log", hasArg: true},
 	{long: "long-options"},
 	{long: "mask-handshake", hasArg: true},
 	{long: "new-style", short: 'n'},
 	{long: "newstyle", short: 'n'},
+	{long: "no-mc", aliasOf: "no-meta-contexts"}, // 1.38
+	{long: "no-meta-contexts"},                   // 1.38
 	{long: "no-sr"},
 	{long: "no-structured-replies", aliasOf: "no-sr"},
 	{long: "old-style", short: 'o'},
 	{long: "oldstyle", short: 'o'},
-	{long: "pid-file", short: 'P', hasArg: true, drop: true},
-	{long: "pidfile", short: 'P', hasArg: true, drop: true},
+	{long: "pid-file", short: 'P', hasArg: true},
+	{long: "pidfile", short: 'P', hasArg: true},
 	{long: "port", short: 'p', hasArg: true, drop: true},
+	{long: "print-uri", drop: true},                       // 1.40
+	{long: "print-url", aliasOf: "print-uri", drop: true}, // 1.40
 	{long: "read-only", short: 'r'},
 	{long: "readonly", short: 'r'},
 	{long: "run", hasArg: true, drop: true},
 	{long: "selinux-label", hasArg: true},
 	{long: "short-options"},
+	{long: "show-uri", aliasOf: "print-uri", drop: true}, // 1.40
+	{long: "show-url", aliasOf: "print-uri", drop: true}, // 1.40
 	{long: "single", short: 's', drop: true},
 	{long: "stdin", short: 's', drop: true},
 	{long: "swap"},
 	{long: "threads", short: 't', hasArg: true},
+	{long: "timeout", hasArg: true},                      // 1.42
+	{long: "time-out", aliasOf: "timeout", hasArg: true}, // 1.42
 	{long: "tls", hasArg: true},
 	{long: "tls-certificates", hasArg: true},
 	{long: "tls-psk", hasArg: true},
@@ -76,36 +87,43 @@ var nbdkitOptions = []nbdkitOption{
 	{long: "verbose", short: 'v'},
 	{long: "version", short: 'V'},
 	{long: "vsock", drop: true},
-	// Later releases.
-	{long: "no-meta-contexts"},
-	{long: "print-uri"},
-	{long: "keepalive"},
-	{long: "time"},
-	{long: "timeout", hasArg: true},
 }
+
+// hiddenOptions lets the tests play an nbdkit newer than the table:
+// the long options it lists, separated by commas, are unknown.  Set it
+// with go build -ldflags "-X libguestfs.org/nbdkit.hiddenOptions=...".
+var hiddenOptions string
 
 // serverCommand is what the original command line says about serving.
 type serverCommand struct {
 	// args is the command line of the re-executed server: the
 	// options that still apply, -f, and the plugin with its arguments.
 	args []string
+	// pluginArg is the index in args of the plugin (a path or a
+	// name), or -1.
+	pluginArg int
 	// Facts about the original command line.
-	run            bool // --run: captive mode
-	foreground     bool // -f
-	single         bool // -s
-	exitWithParent bool // --exit-with-parent
-	log            bool // --log=...
-	tempSocket     bool // -U -: nbdkit made a temporary socket
-	serves         bool // not --help, --version, --dump-plugin, ...
+	run            bool   // --run: captive mode
+	foreground     bool   // -f
+	single         bool   // -s
+	exitWithParent bool   // --exit-with-parent
+	log            bool   // --log=...
+	verbose        bool   // -v
+	listens        bool   // -U, -p, -i or --vsock
+	unixSocket     string // -U's value
+	user, group    string // -u, -g
+	tempSocket     bool   // nbdkit makes a temporary socket (-U -)
+	serves         bool   // not --help, --version, --dump-plugin, ...
 	// Not on the command line: started by socket activation.
 	socketActivated bool
 }
 
 // forks reports whether nbdkit forks before serving: in captive mode
-// (--run, even with -f) and in daemon mode (no -f, -s or socket
-// activation).
+// (--run, even with -f) and in daemon mode (no -f, -s,
+// --exit-with-parent, which implies -f, or socket activation).
 func (s *serverCommand) forks() bool {
-	return s.serves && !s.socketActivated && (s.run || !(s.foreground || s.single))
+	return s.serves && !s.socketActivated &&
+		(s.run || !(s.foreground || s.single || s.exitWithParent))
 }
 
 // parseServerCommand reads nbdkit's argv (argv[0] included) the way
@@ -185,12 +203,27 @@ func parseServerCommand(argv []string, posixlyCorrect bool) (*serverCommand, err
 			break
 		}
 	}
-	s.args = append(s.args, "-f")
-	if !s.run && !s.log {
-		// A daemon logs to syslog; with -f nbdkit would use stderr.
-		s.args = append(s.args, "--log=syslog")
+	// With --run nbdkit forks before it changes user, and the
+	// re-executed server starts as root and changes user itself, so
+	// that it can read what the original could.  A daemon has already
+	// changed user when it forks.
+	if s.run && s.group != "" {
+		s.args = append(s.args, "--group="+s.group)
 	}
-	s.args = append(s.args, "--")
+	if s.run && s.user != "" {
+		s.args = append(s.args, "--user="+s.user)
+	}
+	// nbdkit 1.36 and later listen on a temporary socket for --run
+	// when no other is given (1.32 on TCP port 10809; reexec.c only
+	// removes a Unix socket).
+	s.tempSocket = s.unixSocket == "-" || (s.run && !s.listens)
+	// The daemon's errors go to the terminal until it serves, then
+	// to syslog (reexec.c), as for a C plugin's daemon.
+	s.args = append(s.args, "-f", "--")
+	s.pluginArg = -1
+	if len(operands) > 0 {
+		s.pluginArg = len(s.args)
+	}
 	s.args = append(s.args, operands...)
 	return s, nil
 }
@@ -208,8 +241,17 @@ func (s *serverCommand) note(o *nbdkitOption, value string) {
 		s.exitWithParent = true
 	case "log":
 		s.log = true
+	case "verbose":
+		s.verbose = true
 	case "unix":
-		s.tempSocket = value == "-"
+		s.unixSocket = value
+		s.listens = true
+	case "port", "ip-addr", "ipaddr", "vsock":
+		s.listens = true
+	case "user":
+		s.user = value
+	case "group":
+		s.group = value
 	case "help", "version", "dump-config", "dump-plugin", "long-options", "short-options":
 		s.serves = false
 	}
@@ -222,6 +264,9 @@ func findLongOption(name string) (*nbdkitOption, error) {
 	var found *nbdkitOption
 	for i := range nbdkitOptions {
 		o := &nbdkitOptions[i]
+		if hiddenOptions != "" && strings.Contains(","+hiddenOptions+",", ","+o.long+",") {
+			continue
+		}
 		if o.long == name {
 			return o, nil
 		}

@@ -26,19 +26,24 @@ func TestParseServerCommand(t *testing.T) {
 		{"nbdkit|--unix=-|--exit-with-par|--ru|true|p.so",
 			"nbdkit|--exit-with-parent|-f|--|p.so", true, true},
 		{"nbdkit|-P|/tmp/pid|-p|10809|-i|127.0.0.1|-D|p.flag=1|-t4|p.so",
-			"nbdkit|--debug=p.flag=1|--threads=4|-f|--log=syslog|--|p.so", true, false},
+			"nbdkit|--pid-file=/tmp/pid|--debug=p.flag=1|--threads=4|-f|--|p.so", true, false},
+		{"nbdkit|-u|nobody|-g|nogroup|-U|-|--run|x|p.so",
+			"nbdkit|--group=nogroup|--user=nobody|-f|--|p.so", true, true},
+		{"nbdkit|--exit-with-parent|-U|/s|p.so", "nbdkit|--exit-with-parent|-f|--|p.so", false, false},
+		{"nbdkit|--ti=5|--keep-a|--no-mc|--print-url|-U|/s|p.so",
+			"nbdkit|--timeout=5|--keep-alive|--no-mc|-f|--|p.so", true, false},
 		{"nbdkit|-u|nobody|-g|nogroup|--log=stderr|--filter=cow|--|-weird.so|k=v",
 			"nbdkit|--log=stderr|--filter=cow|-f|--|-weird.so|k=v", true, false},
-		{"nbdkit|-f|-U|/tmp/s|p.so", "nbdkit|-f|--log=syslog|--|p.so", false, false},
-		{"nbdkit|-s|p.so", "nbdkit|-f|--log=syslog|--|p.so", false, false},
+		{"nbdkit|-f|-U|/tmp/s|p.so", "nbdkit|-f|--|p.so", false, false},
+		{"nbdkit|-s|p.so", "nbdkit|-f|--|p.so", false, false},
 		{"nbdkit|-f|--run|true|p.so", "nbdkit|-f|--|p.so", true, true},
-		{"nbdkit|p.so|--dump-plugin", "nbdkit|--dump-plugin|-f|--log=syslog|--|p.so", false, false},
-		{"nbdkit|p.so|a|-v|b|--|-c|--d", "nbdkit|--verbose|-f|--log=syslog|--|p.so|a|b|-c|--d", true, false},
-		{"nbdkit|--dump-plugin|p.so", "nbdkit|--dump-plugin|-f|--log=syslog|--|p.so", false, false},
+		{"nbdkit|p.so|--dump-plugin", "nbdkit|--dump-plugin|-f|--|p.so", false, false},
+		{"nbdkit|p.so|a|-v|b|--|-c|--d", "nbdkit|--verbose|-f|--|p.so|a|b|-c|--d", true, false},
+		{"nbdkit|--dump-plugin|p.so", "nbdkit|--dump-plugin|-f|--|p.so", false, false},
 		{"nbdkit|--exp=x|--tls=require|--vsock|p.so",
-			"nbdkit|--export=x|--tls=require|-f|--log=syslog|--|p.so", true, false},
+			"nbdkit|--export=x|--tls=require|-f|--|p.so", true, false},
 		{"nbdkit|--no-structured-replies|--no-s|-e|",
-			"nbdkit|--no-structured-replies|--no-sr|--export=|-f|--log=syslog|--", true, false},
+			"nbdkit|--no-structured-replies|--no-sr|--export=|-f|--", true, false},
 	} {
 		s, err := parseServerCommand(strings.Split(tc.argv, "|"), false)
 		if err != nil {
@@ -66,6 +71,15 @@ func TestParseServerCommandFacts(t *testing.T) {
 	if s.tempSocket {
 		t.Errorf("-U /tmp/sock is not a temporary socket")
 	}
+	// nbdkit 1.36 and later: --run alone listens on a temporary socket.
+	s, _ = parseServerCommand([]string{"nbdkit", "p.so", "--run", "x"}, false)
+	if !s.tempSocket {
+		t.Errorf("--run without -U, -p, -i or --vsock: may be a temporary socket")
+	}
+	s, _ = parseServerCommand([]string{"nbdkit", "-p", "10809", "p.so", "--run", "x"}, false)
+	if s.tempSocket {
+		t.Errorf("--run with -p is not a temporary socket")
+	}
 }
 
 func TestParseServerCommandPosixlyCorrect(t *testing.T) {
@@ -73,7 +87,7 @@ func TestParseServerCommandPosixlyCorrect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"nbdkit", "-f", "--log=syslog", "--", "p.so", "-v", "k=v"}; !reflect.DeepEqual(s.args, want) {
+	if want := []string{"nbdkit", "-f", "--", "p.so", "-v", "k=v"}; !reflect.DeepEqual(s.args, want) {
 		t.Errorf("got %q, want %q", s.args, want)
 	}
 }

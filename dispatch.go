@@ -117,10 +117,7 @@ func go_get_ready() C.int { return C.int(callGetReady()) }
 
 func callGetReady() (result int) {
 	defer catchPanic("GetReady", &result)
-	if err := pluginImpl.GetReady(); err != nil {
-		return errorResult("GetReady", err)
-	}
-	return errorResult("GetReady", checkReexec())
+	return errorResult("GetReady", pluginImpl.GetReady())
 }
 
 //export go_preconnect

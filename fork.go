@@ -16,12 +16,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 	"unsafe"
 )
-
-// serverCommandError is why the re-executed command line could not be
-// built; it matters only if nbdkit forks.
-var serverCommandError error
 
 // willReexecute is set at load: nbdkit is going to fork.
 var willReexecute bool
@@ -29,23 +26,22 @@ var willReexecute bool
 // prepareReexec reads nbdkit's command line and hands the re-executed
 // server's command line to reexec.c.
 func prepareReexec() {
+	var command *serverCommand
 	raw, err := os.ReadFile("/proc/self/cmdline")
+	if err == nil {
+		command, err = parseServerCommand(splitCmdline(raw), os.Getenv("POSIXLY_CORRECT") != "")
+	}
 	if err != nil {
-		serverCommandError = err
-		C.reexec_set_command(nil, 0)
+		// Whether nbdkit forks is not known: if it does, reexec.c
+		// fails at the fork, before it, with this message.
+		message := C.CString(fmt.Sprintf("a Go plugin serves after nbdkit's fork "+
+			"by re-executing nbdkit with the same options, and cannot read "+
+			"nbdkit's command line: %v", err))
+		C.reexec_set_command(nil, 0, nil, -1, message)
+		C.free(unsafe.Pointer(message))
 		return
 	}
-	argv := splitCmdline(raw)
-	command, err := parseServerCommand(argv, os.Getenv("POSIXLY_CORRECT") != "")
-	if err != nil {
-		serverCommandError = fmt.Errorf("cannot read nbdkit's command line: %w", err)
-		C.reexec_set_command(nil, C.REEXEC_FORKS)
-		willReexecute = true
-		return
-	}
-	if C.reexec_socket_activated() != 0 {
-		command.socketActivated = true
-	}
+	command.socketActivated = C.reexec_socket_activated() != 0
 	var flags C.int
 	if command.forks() {
 		flags |= C.REEXEC_FORKS
@@ -56,12 +52,31 @@ func prepareReexec() {
 	if command.tempSocket {
 		flags |= C.REEXEC_TEMP_SOCKET
 	}
+	if command.verbose {
+		flags |= C.REEXEC_VERBOSE
+	}
+	if command.log {
+		flags |= C.REEXEC_LOG_SET
+	}
 	willReexecute = command.forks() && C.reexec_process() == C.PROCESS_ORIGINAL
+	var user *C.char
+	plugin := C.int(-1)
+	if command.forks() && !command.run && (command.user != "" || command.group != "") {
+		// A daemon changes user before it forks: the server starts
+		// as that user, and may need the plugin opened for it.
+		if command.user != "" {
+			user = C.CString(command.user)
+			defer C.free(unsafe.Pointer(user))
+		}
+		if command.pluginArg >= 0 && strings.Contains(command.args[command.pluginArg], "/") {
+			plugin = C.int(command.pluginArg)
+		}
+	}
 	cargv := make([]*C.char, len(command.args)+1)
 	for i, arg := range command.args {
 		cargv[i] = C.CString(arg)
 	}
-	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags)
+	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags, user, plugin, nil)
 	for _, arg := range cargv[:len(command.args)] {
 		C.free(unsafe.Pointer(arg))
 	}
@@ -77,32 +92,23 @@ func splitCmdline(raw []byte) []string {
 	return argv
 }
 
-// checkReexec fails GetReady, before nbdkit forks, if the forked child
-// would not be able to re-execute nbdkit.
-func checkReexec() error {
-	if willReexecute && serverCommandError != nil {
-		return fmt.Errorf("nbdkit is about to fork, and a Go plugin can only serve after "+
-			"a fork by re-executing nbdkit, which is not possible here (%v): "+
-			"run nbdkit with -f", serverCommandError)
-	}
-	return nil
-}
-
 // WillReexecute reports whether this process only checks the
-// configuration.  nbdkit forks before serving unless run with -f, -s or
-// socket activation (and always with --run), and the Go runtime does
-// not survive a fork; the forked child re-executes nbdkit, and the new
-// process runs Load, Config, ConfigComplete and GetReady again before
-// serving.  In the original process WillReexecute is true: report
-// configuration errors, but leave one-time work (locks, goroutines,
-// connections) to AfterFork, which only the serving process runs.
+// configuration.  nbdkit forks before serving unless run with -f, -s,
+// --exit-with-parent or socket activation (and always with --run), and
+// the Go runtime does not survive a fork; the forked child re-executes
+// nbdkit, and the new process runs Load, Config, ConfigComplete,
+// GetReady and AfterFork before serving.  In the original process
+// WillReexecute is true: it runs Load, Config and ConfigComplete, to
+// report configuration errors on the terminal, but not GetReady, so
+// one-time set-up there (ports, locks, connections) happens once, in
+// the process that serves.
 func WillReexecute() bool {
 	return willReexecute
 }
 
 // Reexecuted reports whether this process is the server that nbdkit's
-// forked child re-executed: the second run of Load, Config,
-// ConfigComplete and GetReady.
+// forked child re-executed: the second run of Load, Config and
+// ConfigComplete, and the only run of GetReady and AfterFork.
 func Reexecuted() bool {
 	return C.reexec_process() != C.PROCESS_ORIGINAL
 }

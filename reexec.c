@@ -1,20 +1,31 @@
 /* Go binding for nbdkit plugins: surviving nbdkit's fork.
  * Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
  *
- * Unless run with -f (or -s, or socket activation), nbdkit loads the
- * plugin, runs load, config, config_complete and get_ready, and then
+ * Unless run with -f (or -s, --exit-with-parent, or socket
+ * activation), nbdkit loads the plugin, runs load, config,
+ * config_complete and get_ready, opens its listening sockets, and then
  * forks: into the background (daemon mode), or to run the --run
  * command in the parent while the child serves (captive mode).  fork
  * keeps only the calling thread, and the Go runtime, whose threads
  * started when the plugin was loaded, cannot run in the child.
  *
- * So in the forked child, before any Go code runs, after_fork
- * re-executes nbdkit with the listening sockets it already has, by
- * systemd socket activation (LISTEN_PID, LISTEN_FDS): the new process
- * starts a fresh Go runtime, loads the plugin again, and serves in the
- * foreground, with the same pid.  Everything here is C, because in the
- * forked child nothing else can run; the new command line is built in
- * Go beforehand (cmdline.go).
+ * So in the forked child, before any Go code runs (in the atfork
+ * child handler, before nbdkit itself goes on), nbdkit is re-executed
+ * with the listening sockets it already has, by systemd socket
+ * activation (LISTEN_PID, LISTEN_FDS): the new process starts a fresh
+ * Go runtime, loads the plugin again, runs every callback up to
+ * after_fork, and serves in the foreground, with the same pid.
+ *
+ * The original process waits, inside fork, until the new server says
+ * it serves (a byte on a pipe, from reexec_ready), so that it behaves
+ * as it would for a C plugin: a server that fails to start makes the
+ * starting command fail, on the terminal, instead of a daemon that
+ * exits 0 and serves nothing, or a --run command that never gets a
+ * server.  The plugin's one-time set-up (get_ready) runs only in the
+ * server, so nothing it acquires is held twice.
+ *
+ * Everything here is C, because in the forked child nothing else can
+ * run; the new command line is built in Go beforehand (cmdline.go).
  */
 
 #define _GNU_SOURCE 1
@@ -25,13 +36,16 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "wrapper.h"
@@ -40,23 +54,52 @@
 /* State passed to the re-executed nbdkit. */
 #define ENV_PROCESS "NBDKIT_GO_REEXEC"          /* "daemon" or "run" */
 #define ENV_SOCKET  "NBDKIT_GO_TEMP_SOCKET"     /* -U -'s socket path */
+#define ENV_READY   "NBDKIT_GO_READY_FD"        /* where to say it serves */
+#define ENV_PLUGIN  "NBDKIT_GO_PLUGIN_FD"       /* the plugin, opened as root */
 
+/* Socket activation hands over at most this many sockets, and the
+ * caller's file descriptors are watched in this range above 2.
+ */
 #define MAX_LISTENING 64
+#define MAX_SOCKETS 1024                /* listening sockets seen at once */
 
 static pid_t load_pid;                  /* getpid () at load */
 static char *load_exe;                  /* the nbdkit binary */
 static char *load_cwd;                  /* the directory nbdkit started in */
 static enum reexec_process process;
-static int socket_activated;            /* a listening socket at fd 3 */
+static int socket_activated;            /* LISTEN_FDS given to this nbdkit */
 static char *temp_socket;               /* to remove at unload */
+static int ready_fd = -1;               /* server: the original waits on it */
+
+/* inherited[i]: fd 3+i was open, without FD_CLOEXEC, when nbdkit
+ * loaded the plugin, so it is the caller's (nbdkit opens its own with
+ * FD_CLOEXEC): socket activation must not replace it.
+ */
+static char inherited[MAX_LISTENING];
 
 static char **server_argv;              /* from Go: the new command line */
 static int command_flags;               /* enum reexec_flag */
+static char *command_error;             /* why server_argv is NULL */
+static char *server_user;               /* -u in daemon mode */
+/* A daemon started with -u or -g changes user before it forks, so the
+ * server it re-executes may not be able to open the plugin (a
+ * checkout in /root): it opens /proc/self/fd/N instead, N a file
+ * descriptor opened at load, as nbdkit's user.
+ */
+static int plugin_arg = -1;             /* index in server_argv */
+static int plugin_fd = -1;
 
+/* Between get_ready and nbdkit's fork. */
 static int armed;                       /* the next fork is nbdkit's */
 static sigset_t saved_mask;             /* the mask before that fork */
+struct socket_id { dev_t dev; ino_t ino; };
+static struct socket_id before[MAX_SOCKETS]; /* listening at get_ready */
+static int nbefore;
+static int sockets[MAX_LISTENING];      /* nbdkit's own, in fd order */
+static int nsockets;
+static int ready_pipe[2] = { -1, -1 };
 
-static int is_listening (int fd);
+static int given_listen_fds (void);
 static void fork_prepare (void);
 static void fork_parent (void);
 static void fork_child (void);
@@ -66,7 +109,8 @@ __attribute__ ((constructor))
 static void
 reexec_load (void)
 {
-  const char *p = getenv (ENV_PROCESS);
+  const char *p;
+  int fd, flags;
 
   load_pid = getpid ();
   load_cwd = getcwd (NULL, 0);
@@ -75,36 +119,93 @@ reexec_load (void)
    */
   load_exe = realpath ("/proc/self/exe", NULL);
   pthread_atfork (fork_prepare, fork_parent, fork_child);
-  /* nbdkit removes LISTEN_PID and LISTEN_FDS before loading plugins,
-   * but with socket activation the sockets are already there at fd 3,
-   * whereas nbdkit only opens its own after get_ready.
-   */
-  socket_activated = is_listening (3);
+  socket_activated = given_listen_fds ();
+  for (fd = 3; fd < 3 + MAX_LISTENING; fd++) {
+    flags = fcntl (fd, F_GETFD);
+    inherited[fd - 3] = flags != -1 && !(flags & FD_CLOEXEC);
+  }
 
+  p = getenv (ENV_PROCESS);
   if (p == NULL)
     return;
   process = strcmp (p, "run") == 0 ? PROCESS_RUN_SERVER : PROCESS_DAEMON_SERVER;
   p = getenv (ENV_SOCKET);
   if (p)
     temp_socket = strdup (p);
-  /* Not for the plugin's own child processes. */
+  p = getenv (ENV_READY);
+  if (p) {
+    ready_fd = atoi (p);
+    /* Not for the plugin's own child processes. */
+    if (fcntl (ready_fd, F_SETFD, FD_CLOEXEC) == -1)
+      ready_fd = -1;
+  }
+  /* nbdkit has opened the plugin from it: no longer needed. */
+  p = getenv (ENV_PLUGIN);
+  if (p)
+    close (atoi (p));
   unsetenv (ENV_PROCESS);
   unsetenv (ENV_SOCKET);
-  /* A daemon has no parent to die with: the original nbdkit exited
-   * before the exec.
+  unsetenv (ENV_READY);
+  unsetenv (ENV_PLUGIN);
+  /* A daemon has no parent to die with: the original nbdkit exits
+   * once this process serves.
    */
   if (process == PROCESS_DAEMON_SERVER)
     prctl (PR_SET_PDEATHSIG, 0);
 }
 
+/* Was this nbdkit started by socket activation?  nbdkit unsets
+ * LISTEN_PID and LISTEN_FDS before it loads plugins, but
+ * /proc/self/environ keeps the environment it was started with.  A
+ * listening socket at fd 3 alone proves nothing: the caller may have
+ * left one open.
+ */
+static int
+given_listen_fds (void)
+{
+  char buf[4096], *env = NULL, *p, *end, *grown;
+  size_t len = 0;
+  ssize_t r;
+  long pid = 0, fds = 0;
+  int fd = open ("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+
+  if (fd == -1)
+    return 0;
+  while ((r = read (fd, buf, sizeof buf)) > 0) {
+    grown = realloc (env, len + r + 1);
+    if (grown == NULL)
+      break;
+    env = grown;
+    memcpy (env + len, buf, r);
+    len += r;
+  }
+  close (fd);
+  if (env == NULL)
+    return 0;
+  env[len] = '\0';
+  for (p = env, end = env + len; p < end; p += strlen (p) + 1) {
+    if (strncmp (p, "LISTEN_PID=", 11) == 0)
+      pid = atol (p + 11);
+    else if (strncmp (p, "LISTEN_FDS=", 11) == 0)
+      fds = atol (p + 11);
+  }
+  free (env);
+  return pid == getpid () && fds > 0;
+}
+
 void
-reexec_set_command (char **argv, int flags)
+reexec_set_command (char **argv, int flags, const char *user,
+                    int plugin, const char *error)
 {
   size_t n, i;
 
   command_flags = flags;
-  if (argv == NULL)
+  if (user)
+    server_user = strdup (user);
+  if (argv == NULL) {
+    command_error = error ? strdup (error) : NULL;
     return;
+  }
   for (n = 0; argv[n]; n++)
     ;
   server_argv = calloc (n + 1, sizeof *server_argv);
@@ -115,6 +216,9 @@ reexec_set_command (char **argv, int flags)
       server_argv = NULL;       /* leaked, once, on ENOMEM */
       return;
     }
+  if (plugin >= 0 && (size_t) plugin < n &&
+      (plugin_fd = open (argv[plugin], O_RDONLY | O_CLOEXEC)) != -1)
+    plugin_arg = plugin;
 }
 
 int
@@ -127,6 +231,13 @@ int
 reexec_socket_activated (void)
 {
   return socket_activated;
+}
+
+int
+reexec_original_forks (void)
+{
+  return process == PROCESS_ORIGINAL && server_argv &&
+    (command_flags & REEXEC_FORKS);
 }
 
 /* nbdkit's quit signals.  Blocked from just before nbdkit's fork until
@@ -153,24 +264,6 @@ unblock_quit_signals (void)
   pthread_sigmask (SIG_UNBLOCK, &set, NULL);
 }
 
-void
-reexec_arm (void)
-{
-  if (process == PROCESS_ORIGINAL && (command_flags & REEXEC_FORKS))
-    armed = 1;
-}
-
-static void
-fork_prepare (void)
-{
-  sigset_t set;
-
-  if (!armed)
-    return;
-  quit_signals (&set);
-  pthread_sigmask (SIG_BLOCK, &set, &saved_mask);
-}
-
 /* Is fd a listening socket? */
 static int
 is_listening (int fd)
@@ -182,42 +275,257 @@ is_listening (int fd)
     && accepting;
 }
 
-/* The listening sockets of this process, in fd order. */
+/* Calls fn (fd, st, opaque) for each listening socket of this process,
+ * in no particular order.  Returns -1 if /proc/self/fd cannot be read.
+ */
 static int
-listening_sockets (int *fds)
+for_each_listening (void (*fn) (int, const struct stat *, void *),
+                    void *opaque)
 {
   DIR *dir = opendir ("/proc/self/fd");
   struct dirent *d;
-  int n = 0, fd, i;
+  struct stat st;
+  int fd;
 
   if (dir == NULL)
     return -1;
-  while ((d = readdir (dir)) != NULL && n < MAX_LISTENING) {
+  while ((d = readdir (dir)) != NULL) {
     fd = atoi (d->d_name);
-    if (fd > 2 && fd != dirfd (dir) && is_listening (fd)) {
-      /* insertion sort */
-      for (i = n; i > 0 && fds[i-1] > fd; i--)
-        fds[i] = fds[i-1];
-      fds[i] = fd;
-      n++;
-    }
+    if (fd > 2 && fd != dirfd (dir) && is_listening (fd) &&
+        fstat (fd, &st) == 0)
+      fn (fd, &st, opaque);
   }
   closedir (dir);
-  return n;
+  return 0;
+}
+
+static void
+remember_listening (int fd, const struct stat *st, void *opaque)
+{
+  if (nbefore < MAX_SOCKETS) {
+    before[nbefore].dev = st->st_dev;
+    before[nbefore].ino = st->st_ino;
+    nbefore++;
+  }
+}
+
+/* A listening socket that was not there at get_ready is nbdkit's. */
+static void
+add_if_new (int fd, const struct stat *st, void *opaque)
+{
+  int i;
+
+  for (i = 0; i < nbefore; i++)
+    if (before[i].dev == st->st_dev && before[i].ino == st->st_ino)
+      return;
+  if (nsockets == MAX_LISTENING) {
+    nsockets = -1;
+    return;
+  }
+  if (nsockets < 0)
+    return;
+  for (i = nsockets; i > 0 && sockets[i-1] > fd; i--)  /* insertion sort */
+    sockets[i] = sockets[i-1];
+  sockets[i] = fd;
+  nsockets++;
+}
+
+void
+reexec_arm (void)
+{
+  /* Also when the command line could not be read: whether nbdkit
+   * forks is then only known when it does (and reexec_after_fork
+   * disarms if it does not).
+   */
+  if (process != PROCESS_ORIGINAL ||
+      !(server_argv == NULL || (command_flags & REEXEC_FORKS)))
+    return;
+  /* The listening sockets that exist now (the caller's, the
+   * plugin's) are not nbdkit's: it opens its own after get_ready.
+   */
+  nbefore = 0;
+  if (for_each_listening (remember_listening, NULL) == -1)
+    nbdkit_debug ("cannot list /proc/self/fd: %m");
+  armed = 1;
+}
+
+/* The path of a listening Unix socket, or NULL. */
+static char *
+unix_socket_path (int fd)
+{
+  struct sockaddr_un addr;
+  socklen_t len = sizeof addr;
+
+  if (getsockname (fd, (struct sockaddr *) &addr, &len) == -1 ||
+      addr.sun_family != AF_UNIX || addr.sun_path[0] == '\0')
+    return NULL;
+  addr.sun_path[sizeof addr.sun_path - 1] = '\0';
+  return strdup (addr.sun_path);
+}
+
+/* Is path -U -'s socket, DIR/nbdkitXXXXXX/socket?  For when the
+ * command line could not be read.
+ */
+static int
+is_temp_socket (const char *path)
+{
+  const char *file = strrchr (path, '/'), *dir;
+
+  if (file == NULL || strcmp (file, "/socket") != 0)
+    return 0;
+  for (dir = file; dir > path && dir[-1] != '/'; dir--)
+    ;
+  return file - dir == 12 && strncmp (dir, "nbdkit", 6) == 0;
+}
+
+/* Remove -U -'s socket and its directory. */
+static void
+remove_temp_socket (const char *path)
+{
+  char *copy;
+
+  if (path == NULL || (copy = strdup (path)) == NULL)
+    return;
+  unlink (path);
+  rmdir (dirname (copy));
+  free (copy);
+}
+
+/* Report why the server cannot be started, on the terminal, and exit
+ * as nbdkit does for a setup error.  This runs inside fork, in an
+ * atfork handler, where exit would deadlock in glibc (its exit
+ * handlers unregister atfork handlers, under the lock that fork
+ * holds): _exit, after the one thing nbdkit's exit handlers would have
+ * removed, -U -'s temporary directory.
+ */
+__attribute__ ((noreturn, format (printf, 1, 2)))
+static void
+fail_at_fork (const char *fs, ...)
+{
+  va_list args;
+  char *path;
+
+  va_start (args, fs);
+  nbdkit_verror (fs, args);
+  va_end (args);
+  if (nsockets > 0 && (path = unix_socket_path (sockets[0])) != NULL) {
+    if ((command_flags & REEXEC_TEMP_SOCKET) ||
+        (server_argv == NULL && is_temp_socket (path)))
+      remove_temp_socket (path);
+    free (path);
+  }
+  _exit (EXIT_FAILURE);
+}
+
+/* What to do instead, in the messages. */
+static const char *
+no_fork_hint (void)
+{
+  if (server_argv == NULL)
+    return "run nbdkit with -f (and without --run)";
+  return command_flags & REEXEC_RUN ? "run nbdkit with -f and without --run"
+    : "run nbdkit with -f";
+}
+
+/* Which of the file descriptors 3, 4, ... that socket activation will
+ * give the sockets is the caller's?  -1 if none.
+ */
+static int
+collision (void)
+{
+  int fd, i, flags, ours;
+
+  for (fd = 3; fd < 3 + nsockets; fd++) {
+    for (ours = 0, i = 0; i < nsockets; i++)
+      ours |= sockets[i] == fd;
+    flags = fcntl (fd, F_GETFD);
+    if (!ours && inherited[fd - 3] && flags != -1 && !(flags & FD_CLOEXEC))
+      return fd;
+  }
+  return -1;
+}
+
+static void
+fork_prepare (void)
+{
+  sigset_t set;
+  int fd;
+
+  if (!armed)
+    return;
+  nsockets = 0;
+  if (for_each_listening (add_if_new, NULL) == -1)
+    nsockets = 0;
+  if (server_argv == NULL)
+    fail_at_fork ("%s: %s", command_error ? command_error :
+                  "a Go plugin cannot serve after nbdkit's fork here",
+                  no_fork_hint ());
+  if (nsockets == 0)
+    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
+                  "nbdkit's listening sockets to a new nbdkit, and "
+                  "none was found: %s", no_fork_hint ());
+  if (nsockets < 0)
+    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
+                  "nbdkit's listening sockets to a new nbdkit, at most "
+                  "%d: %s", MAX_LISTENING, no_fork_hint ());
+  fd = collision ();
+  if (fd != -1)
+    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
+                  "nbdkit's %d listening socket%s to a new nbdkit as "
+                  "file descriptor%s 3%s%.0d (socket activation), but "
+                  "nbdkit was started with file descriptor %d open: "
+                  "pass it as a higher file descriptor (above %d), "
+                  "or %s",
+                  nsockets, nsockets > 1 ? "s" : "",
+                  nsockets > 1 ? "s" : "", nsockets > 1 ? " to " : "",
+                  nsockets > 1 ? 2 + nsockets : 0,
+                  fd, 2 + nsockets, no_fork_hint ());
+  if (pipe2 (ready_pipe, O_CLOEXEC) == -1)
+    fail_at_fork ("pipe2: %m");
+
+  quit_signals (&set);
+  pthread_sigmask (SIG_BLOCK, &set, &saved_mask);
+}
+
+/* The original process: wait until the server serves.  If it does
+ * not, its errors are already on the terminal (it had this process's
+ * stderr); fail as nbdkit would have before forking.
+ */
+static void
+wait_for_server (void)
+{
+  char c;
+  ssize_t r;
+
+  do
+    r = read (ready_pipe[0], &c, 1);
+  while (r == -1 && errno == EINTR);
+  close (ready_pipe[0]);
+  if (r == 1)
+    return;
+  if (server_user)
+    fail_at_fork ("the server did not start: after nbdkit's fork a Go "
+                  "plugin is served by nbdkit re-executed, as user %s, "
+                  "which must be able to read the plugin and every "
+                  "file it opens at start", server_user);
+  fail_at_fork ("the server did not start (after nbdkit's fork a Go "
+                "plugin is served by nbdkit re-executed)");
 }
 
 static void
 fork_parent (void)
 {
-  int fds[MAX_LISTENING], n, i, null;
+  int i, null;
 
   if (!armed)
     return;
   armed = 0;
+  close (ready_pipe[1]);
   pthread_sigmask (SIG_SETMASK, &saved_mask, NULL);
+  wait_for_server ();
   /* In captive mode the parent runs the command and never accepts.
    * Let go of its copies of the listening sockets, so that if the
-   * server fails, clients are refused instead of waiting forever.
+   * server dies, clients are refused instead of waiting forever.
    * /dev/null takes their place so that the numbers nbdkit remembers
    * are not reused.
    */
@@ -226,127 +534,116 @@ fork_parent (void)
   null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null == -1)
     return;
-  n = listening_sockets (fds);
-  for (i = 0; i < n; i++)
-    dup3 (null, fds[i], O_CLOEXEC);
+  for (i = 0; i < nsockets; i++)
+    dup3 (null, sockets[i], O_CLOEXEC);
   close (null);
 }
 
-static void
-fork_child (void)
+/* Move fd above the socket range, and let exec keep it. */
+static int
+pass_above (int *fd, int first_free)
 {
-  armed = 0;
-  /* The quit signals stay blocked: see quit_signals. */
+  if (*fd < first_free &&
+      (*fd = fcntl (*fd, F_DUPFD_CLOEXEC, first_free)) == -1)
+    return -1;
+  return fcntl (*fd, F_SETFD, 0);
 }
 
-/* Daemon mode: wait (up to 2 s) for the original nbdkit to exit, so
- * that nothing in the new process can tie itself to a parent that is
- * about to die.
- */
-static void
-wait_for_parent_exit (void)
-{
-  const struct timespec ms = { 0, 1000000 };
-  int i;
-
-  for (i = 0; i < 2000 && getppid () == load_pid; i++)
-    nanosleep (&ms, NULL);
-}
-
-/* Move the listening sockets to fds 3, 4, ... as socket activation
- * wants, and return how many there are.
+/* Move nbdkit's listening sockets to fds 3, 4, ... as socket
+ * activation wants, and our own fds for the server out of their way.
+ * Nothing else changes: fork_prepare checked that no fd the caller
+ * gave nbdkit is in that range (nbdkit's own there are closed by exec
+ * anyway).
  */
 static int
 pass_listening_sockets (void)
 {
-  int fds[MAX_LISTENING], high[MAX_LISTENING], n, i;
+  int moved[MAX_LISTENING], i, first_free = 3 + nsockets;
 
-  n = listening_sockets (fds);
-  if (n <= 0)
-    return n;
-  /* Out of the way first, so that moving one cannot close another. */
-  for (i = 0; i < n; i++) {
-    high[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 1024);
-    if (high[i] == -1)
+  if (pass_above (&ready_pipe[1], first_free) == -1 ||
+      (plugin_fd != -1 && pass_above (&plugin_fd, first_free) == -1))
+    return -1;
+  /* Out of the way first, so that moving one cannot close another;
+   * the lowest free fds above the range keep within any fd limit.
+   */
+  for (i = 0; i < nsockets; i++)
+    if ((moved[i] = fcntl (sockets[i], F_DUPFD_CLOEXEC, first_free)) == -1)
       return -1;
-    fcntl (fds[i], F_SETFD, FD_CLOEXEC);
-  }
-  for (i = 0; i < n; i++) {
-    if (dup2 (high[i], 3 + i) == -1)  /* dup2 clears FD_CLOEXEC */
+  for (i = 0; i < nsockets; i++)
+    fcntl (sockets[i], F_SETFD, FD_CLOEXEC);
+  for (i = 0; i < nsockets; i++) {
+    if (dup2 (moved[i], 3 + i) == -1)   /* dup2 clears FD_CLOEXEC */
       return -1;
-    close (high[i]);
+    close (moved[i]);
   }
-  return n;
+  return 0;
 }
 
-/* The path of the listening Unix socket, for -U -. */
-static char *
-unix_socket_path (void)
-{
-  struct sockaddr_un addr;
-  socklen_t len = sizeof addr;
-
-  if (getsockname (3, (struct sockaddr *) &addr, &len) == -1 ||
-      addr.sun_family != AF_UNIX || addr.sun_path[0] == '\0')
-    return NULL;
-  addr.sun_path[sizeof addr.sun_path - 1] = '\0';
-  return strdup (addr.sun_path);
-}
-
-static int
+/* In the forked child: exec the server.  Returns only on failure. */
+static void
 exec_server (void)
 {
-  char number[32];
+  char number[32], plugin_path[64];
   char *path;
-  int n;
 
-  if (server_argv == NULL) {
-    nbdkit_error ("cannot re-execute nbdkit after its fork "
-                  "(the Go runtime does not survive a fork): "
-                  "run nbdkit with -f");
-    return -1;
-  }
-  if (!(command_flags & REEXEC_RUN))
-    wait_for_parent_exit ();
-
-  n = pass_listening_sockets ();
-  if (n <= 0) {
+  if (pass_listening_sockets () == -1) {
     nbdkit_error ("cannot re-execute nbdkit after its fork: "
-                  "no listening socket found");
-    return -1;
+                  "moving the listening sockets: %m");
+    return;
   }
   snprintf (number, sizeof number, "%d", (int) getpid ());
   setenv ("LISTEN_PID", number, 1);
-  snprintf (number, sizeof number, "%d", n);
+  snprintf (number, sizeof number, "%d", nsockets);
   setenv ("LISTEN_FDS", number, 1);
   unsetenv ("LISTEN_FDNAMES");
+  snprintf (number, sizeof number, "%d", ready_pipe[1]);
+  setenv (ENV_READY, number, 1);
+  if (plugin_fd != -1) {
+    snprintf (number, sizeof number, "%d", plugin_fd);
+    setenv (ENV_PLUGIN, number, 1);
+    snprintf (plugin_path, sizeof plugin_path, "/proc/self/fd/%d", plugin_fd);
+    server_argv[plugin_arg] = plugin_path;
+  }
   setenv (ENV_PROCESS, command_flags & REEXEC_RUN ? "run" : "daemon", 1);
-  if ((command_flags & REEXEC_TEMP_SOCKET) && (path = unix_socket_path ())) {
+  if ((command_flags & REEXEC_TEMP_SOCKET) && (path = unix_socket_path (3))) {
     setenv (ENV_SOCKET, path, 1);
     free (path);
   }
 
   /* Relative paths on the command line (the plugin, -P, config
-   * files) are relative to where nbdkit started; a daemon is in "/".
+   * files) are relative to where nbdkit started.
    */
   if (load_cwd == NULL || chdir (load_cwd) == -1)
     nbdkit_debug ("cannot return to the directory nbdkit started in: %m");
 
   execv (load_exe ? load_exe : "/proc/self/exe", server_argv);
-  nbdkit_error ("cannot re-execute nbdkit after its fork: execv: %m");
-  unblock_quit_signals ();
-  return -1;
+  nbdkit_error ("cannot re-execute nbdkit after its fork: execv: %s: %m",
+                load_exe ? load_exe : "/proc/self/exe");
+}
+
+static void
+fork_child (void)
+{
+  if (!armed)
+    return;
+  armed = 0;
+  close (ready_pipe[0]);
+  /* The quit signals stay blocked: see quit_signals. */
+  exec_server ();
+  _exit (EXIT_FAILURE);
 }
 
 int
 reexec_after_fork (void)
 {
-  if (getpid () != load_pid)
-    return exec_server ();
-
-  /* This process serves: nbdkit did not fork, or this is the
-   * re-executed server finishing what the original one started.
+  /* A fork that was not nbdkit's serving fork, or none at all: from
+   * here on a fork is the plugin's business.
    */
+  armed = 0;
+  if (getpid () != load_pid) {
+    nbdkit_error ("a Go plugin cannot serve in a forked nbdkit");
+    return -1;
+  }
   if (process == PROCESS_DAEMON_SERVER && chdir ("/") == -1) {
     nbdkit_error ("chdir: /: %m");
     return -1;
@@ -356,16 +653,86 @@ reexec_after_fork (void)
   return 0;
 }
 
+/* A daemon's errors, once it serves, go where nbdkit sends them from
+ * a daemon: to syslog.  Until now they went to the terminal of the
+ * command that started it.
+ */
+static void *
+forward_to_syslog (void *arg)
+{
+  FILE *fp = fdopen ((int) (intptr_t) arg, "r");
+  char *line = NULL;
+  size_t size = 0;
+  ssize_t len;
+
+  if (fp == NULL)
+    return NULL;
+  while ((len = getline (&line, &size, fp)) != -1) {
+    if (len > 0 && line[len-1] == '\n')
+      line[len-1] = '\0';
+    syslog (LOG_ERR, "%s",
+            strncmp (line, "nbdkit: ", 8) == 0 ? line + 8 : line);
+  }
+  free (line);
+  fclose (fp);
+  return NULL;
+}
+
+static void
+detach_daemon_stderr (void)
+{
+  int fds[2], null;
+  pthread_t thread;
+  pthread_attr_t attr;
+  sigset_t all, old;
+
+  /* As nbdkit does, a verbose daemon keeps its stderr. */
+  if (command_flags & REEXEC_VERBOSE)
+    return;
+  if (!(command_flags & REEXEC_LOG_SET) && pipe2 (fds, O_CLOEXEC) == 0) {
+    sigfillset (&all);
+    pthread_sigmask (SIG_SETMASK, &all, &old);
+    pthread_attr_init (&attr);
+    pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create (&thread, &attr, forward_to_syslog,
+                        (void *) (intptr_t) fds[0]) == 0) {
+      dup2 (fds[1], STDERR_FILENO);
+      close (fds[1]);
+      fds[1] = -1;
+    }
+    else {
+      close (fds[0]);
+      close (fds[1]);
+    }
+    pthread_attr_destroy (&attr);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    if (fds[1] == -1)
+      return;
+  }
+  null = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null != -1) {
+    dup2 (null, STDERR_FILENO);
+    close (null);
+  }
+}
+
+void
+reexec_ready (void)
+{
+  if (ready_fd == -1)
+    return;
+  if (process == PROCESS_DAEMON_SERVER)
+    detach_daemon_stderr ();
+  if (write (ready_fd, "R", 1) != 1)
+    nbdkit_debug ("telling the original nbdkit that the server serves: %m");
+  close (ready_fd);
+  ready_fd = -1;
+}
+
 void
 reexec_unload (void)
 {
-  char *dir;
-
-  if (temp_socket == NULL)
-    return;
-  unlink (temp_socket);
-  dir = dirname (temp_socket);
-  rmdir (dir);
+  remove_temp_socket (temp_socket);
   free (temp_socket);
   temp_socket = NULL;
 }

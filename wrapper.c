@@ -136,7 +136,11 @@ wrapper_preconnect (int readonly)
 static int
 wrapper_get_ready (void)
 {
-  if (go_get_ready () == -1)
+  /* When nbdkit will fork, the plugin's one-time set-up runs in the
+   * re-executed server only, so that nothing it acquires (a port, a
+   * lock) is still held by this process: see reexec.c.
+   */
+  if (!reexec_original_forks () && go_get_ready () == -1)
     return -1;
   reexec_arm ();
   return 0;
@@ -151,11 +155,14 @@ wrapper_thread_model (void)
 static int
 wrapper_after_fork (void)
 {
-  /* In nbdkit's forked child this does not return: see reexec.c. */
+  /* nbdkit's forked child never gets here: it re-executed nbdkit in
+   * fork itself (see reexec.c).
+   */
   if (reexec_after_fork () == -1)
     return -1;
-  if (plugin_caps & PLUGIN_AFTER_FORK)
-    return go_after_fork ();
+  if ((plugin_caps & PLUGIN_AFTER_FORK) && go_after_fork () == -1)
+    return -1;
+  reexec_ready ();
   return 0;
 }
 

@@ -9,13 +9,14 @@ plugin=$(test_plugin forktest)
 log=$tmp/log
 lock=$tmp/lock
 
-# check_once MODE: the log shows one serving process: Load twice
-# (original and re-executed) or once (no fork), AfterFork and the lock
-# once, in the pid that served.
+# check_log MODE LOADS: the log shows one serving process: Load twice
+# (original and re-executed) or once (no fork), GetReady, AfterFork and
+# the lock once, in the pid that served.
 check_log ()
 {
     local mode=$1 loads=$2 serving
     expect_count "$loads" " Load " "$log"
+    expect_count 1 " GetReady" "$log"
     expect_count 1 " AfterFork" "$log"
     expect_count 1 " Locked" "$log"
     serving=$(sed -n 's/^pid=\([0-9]*\) AfterFork$/\1/p' "$log")
@@ -23,8 +24,10 @@ check_log ()
     if [ "$loads" -eq 1 ]; then
         expect_count 2 "reexecuted=false willreexecute=false" "$log"
     else
-        expect_count 2 "reexecuted=false willreexecute=true" "$log"
+        expect_count 1 "Load reexecuted=false willreexecute=true" "$log"
+        expect_count 1 "reexecuted=false willreexecute=true" "$log"
         expect_count 2 "reexecuted=true willreexecute=false" "$log"
+        grep -q "^pid=$serving GetReady" "$log" || { cat "$log"; fail "$mode: GetReady did not run in the serving process"; }
     fi
     echo "$mode: $loads load(s), AfterFork and lock once, in pid $serving"
     rm -f "$log"

@@ -13,11 +13,17 @@
 //	               if it is held
 //	failsecond=1   GetReady fails in the re-executed server
 //	panicat=OFFSET a read at OFFSET panics in a goroutine (a crash)
+//	listen=ADDR    GetReady listens on TCP ADDR, as plugins written for
+//	               the in-tree binding do their one-time set-up there,
+//	               and answers every connection with "forktest PID\n"
+//	password=P     read with nbdkit.ReadPassword ("-FD", "+FILE"...);
+//	               logs "Password LENGTH"
 package main
 
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -35,6 +41,8 @@ type forkPlugin struct {
 	lock       *os.File
 	failSecond bool
 	panicAt    int64
+	listenAddr string
+	listener   net.Listener
 	ballast    []byte
 
 	mu   sync.RWMutex
@@ -92,6 +100,14 @@ func (p *forkPlugin) Config(key, value string) error {
 		p.lockPath = path
 	case "failsecond":
 		p.failSecond = value == "1"
+	case "listen":
+		p.listenAddr = value
+	case "password":
+		password, err := nbdkit.ReadPassword(value)
+		if err != nil {
+			return err
+		}
+		p.log("Password %d", len(password))
 	case "panicat":
 		n, err := strconv.ParseInt(value, 0, 64)
 		if err != nil {
@@ -108,6 +124,24 @@ func (p *forkPlugin) GetReady() error {
 	p.log("GetReady %s", p.phase())
 	if p.failSecond && nbdkit.Reexecuted() {
 		return errors.New("failing on purpose in the re-executed server")
+	}
+	if p.listenAddr != "" {
+		l, err := net.Listen("tcp", p.listenAddr)
+		if err != nil {
+			return err
+		}
+		p.listener = l
+		p.log("Listening %s", p.listenAddr)
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				fmt.Fprintf(c, "forktest %d\n", os.Getpid())
+				c.Close()
+			}
+		}()
 	}
 	p.ballast = make([]byte, 64<<20)
 	for i := 0; i < len(p.ballast); i += 4096 {
