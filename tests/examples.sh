@@ -42,8 +42,9 @@ stop_server "$server_pid"
 size=$((64 * 1024 * 1024))
 
 # The README's quick start, its last command word for word (from the
-# README itself): nbdkit --run serves the ramdisk to nbdsh.
-quick=$(sed -n 's/^sudo apt-get install .* && make && \(nbdkit -U - .*\)$/\1/p' "$abs_top_srcdir/README.md")
+# README itself, the first quick start line): nbdkit --run serves the
+# ramdisk to nbdsh.
+quick=$(sed -n 's/^sudo apt-get .* && make && \(nbdkit -U - .*\)$/\1/p' "$abs_top_srcdir/README.md" | head -n1)
 [ -n "$quick" ] || fail "no quick start command found in README.md"
 (cd "$abs_top_builddir" && timeout -k 5 60 bash -c "$quick") >"$tmp/quick-start.out" ||
     fail "the README's quick start failed: $quick"
