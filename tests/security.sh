@@ -70,6 +70,10 @@ if [ "$uid" -eq 0 ] && command -v setpriv >/dev/null; then
     expect_grep '^PreConnect uid=65534 gid=65533$' "$log"
     expect_count 1 'error: PreConnect: refusing peer uid 65534: only 0 is allowed' "$tmp/other.log"
     echo "security: a client running as uid 65534, gid 65533 is refused; root is served"
+elif [ "$uid" -ne 0 ]; then
+    echo "security: SKIPPED a client running as another user: not root"
+else
+    echo "security: SKIPPED a client running as another user: no setpriv (util-linux)"
 fi
 
 # --- TLS with a pre-shared key ----------------------------------------
