@@ -655,26 +655,45 @@ reexec_after_fork (void)
 
 /* A daemon's errors, once it serves, go where nbdkit sends them from
  * a daemon: to syslog.  Until now they went to the terminal of the
- * command that started it.
+ * command that started it.  Plain read, not stdio: exit flushes every
+ * FILE under its lock, and this thread would hold one forever.
  */
+static void
+syslog_line (char *line)
+{
+  syslog (LOG_ERR, "%s",
+          strncmp (line, "nbdkit: ", 8) == 0 ? line + 8 : line);
+}
+
 static void *
 forward_to_syslog (void *arg)
 {
-  FILE *fp = fdopen ((int) (intptr_t) arg, "r");
-  char *line = NULL;
-  size_t size = 0;
-  ssize_t len;
+  int fd = (int) (intptr_t) arg;
+  char buf[4096], *start, *newline;
+  size_t len = 0;
+  ssize_t r;
 
-  if (fp == NULL)
-    return NULL;
-  while ((len = getline (&line, &size, fp)) != -1) {
-    if (len > 0 && line[len-1] == '\n')
-      line[len-1] = '\0';
-    syslog (LOG_ERR, "%s",
-            strncmp (line, "nbdkit: ", 8) == 0 ? line + 8 : line);
+  while ((r = read (fd, buf + len, sizeof buf - 1 - len)) > 0 ||
+         (r == -1 && errno == EINTR)) {
+    if (r == -1)
+      continue;
+    len += r;
+    buf[len] = '\0';
+    start = buf;
+    while ((newline = strchr (start, '\n')) != NULL) {
+      *newline = '\0';
+      syslog_line (start);
+      start = newline + 1;
+    }
+    len -= start - buf;
+    memmove (buf, start, len);
+    if (len == sizeof buf - 1) {        /* a line too long: send a part */
+      buf[len] = '\0';
+      syslog_line (buf);
+      len = 0;
+    }
   }
-  free (line);
-  fclose (fp);
+  close (fd);
   return NULL;
 }
 
