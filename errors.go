@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -73,7 +74,11 @@ func catchPanic[Result int | int64](method string, result *Result) {
 	}
 }
 
+// reportPanic logs the panic value as an error, and the stack as debug
+// output, a debug line per line of the stack (see Debug), its tabs made
+// spaces so that they read the same on every nbdkit.
 func reportPanic(method string, value interface{}) {
 	server.error(fmt.Sprintf("%s: panic: %v", method, value), syscall.EIO)
-	server.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, debug.Stack()))
+	stack := strings.ReplaceAll(string(debug.Stack()), "\n\t", "\n    ")
+	server.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, stack))
 }

@@ -24,17 +24,28 @@ import "C"
 
 import (
 	"strings"
+	"sync"
 	"syscall"
 )
 
 // Debug writes msg to nbdkit's debug output, shown with nbdkit -v.
+//
+// Each line of msg is a debug line of its own, so that text of several
+// lines (a stack, a table) reads line by line.  The text is quoted the
+// way nbdkit 1.36 and later quote every debug line, and the binding
+// does the same on older nbdkit, so the output is the same on every
+// version: printable ASCII is written as is, a backslash as \\, a tab
+// as \t (and \a, \b, \f, \r, \v likewise), any other byte as \xHH
+// (UTF-8 too, byte by byte).  A NUL byte, which a C string cannot
+// hold, is written as <NUL>.
 func Debug(msg string) {
 	server.debug(msg)
 }
 
 // Error writes msg to nbdkit's error output.  Returning an error from a
 // method does this for you; Error is for problems a method recovers
-// from.
+// from.  nbdkit writes errors as they are, on every version; a NUL
+// byte, which a C string cannot hold, is written as \x00.
 func Error(msg string) {
 	server.error(msg, 0)
 }
@@ -57,11 +68,96 @@ var server serverLog = nbdkitLog{}
 type nbdkitLog struct{}
 
 func (nbdkitLog) debug(msg string) {
-	C.go_nbdkit_debug(visibleNUL(msg))
+	quotes := nbdkitQuotesDebug()
+	for {
+		line, rest, more := nextLine(msg)
+		C.go_nbdkit_debug(debugText(line, quotes))
+		if !more {
+			return
+		}
+		msg = rest
+	}
 }
 
 func (nbdkitLog) error(msg string, errno syscall.Errno) {
 	C.go_nbdkit_error(visibleNUL(msg), C.int(errno))
+}
+
+// nbdkit 1.36 and later quote each debug line as a C string.  They are
+// the versions that have nbdkit_peer_security_context, new in 1.36.
+var (
+	quotesOnce  sync.Once
+	quotesDebug bool
+)
+
+func nbdkitQuotesDebug() bool {
+	quotesOnce.Do(func() { quotesDebug = nbdkitPeerSecurityContext.lookup() != nil })
+	return quotesDebug
+}
+
+// nextLine splits msg at its first line end ("\n" or "\r\n").  more is
+// false for the last line; a line end at the very end of msg does not
+// start another, empty, line.
+func nextLine(msg string) (line, rest string, more bool) {
+	i := strings.IndexByte(msg, '\n')
+	if i < 0 {
+		return msg, "", false
+	}
+	line, rest = strings.TrimSuffix(msg[:i], "\r"), msg[i+1:]
+	return line, rest, rest != ""
+}
+
+// nulText stands for a NUL byte in debug output.  Written as \x00, it
+// would read \\x00 on nbdkit 1.36 and later, which double every
+// backslash.
+const nulText = "<NUL>"
+
+// debugText is what the binding passes to nbdkit_debug for one line,
+// so that nbdkit prints the line quoted: as it is if nbdkit quotes
+// (only NUL bytes need a stand-in), else quoted here exactly as
+// nbdkit 1.36's c_string_quote would.
+func debugText(line string, nbdkitQuotes bool) string {
+	if nbdkitQuotes {
+		if strings.IndexByte(line, 0) < 0 {
+			return line
+		}
+		return strings.ReplaceAll(line, "\x00", nulText)
+	}
+	i := 0
+	for i < len(line) && !needsQuoting(line[i]) {
+		i++
+	}
+	if i == len(line) {
+		return line
+	}
+	var b strings.Builder
+	b.Grow(len(line) + 16)
+	b.WriteString(line[:i])
+	for ; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case !needsQuoting(c):
+			b.WriteByte(c)
+		case c == 0:
+			b.WriteString(nulText)
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c >= '\a' && c <= '\r':
+			b.WriteByte('\\')
+			b.WriteByte("abtnvfr"[c-'\a'])
+		default:
+			const hex = "0123456789abcdef"
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+	}
+	return b.String()
+}
+
+// needsQuoting: all but printable ASCII, and the backslash.
+func needsQuoting(c byte) bool {
+	return c < ' ' || c > '~' || c == '\\'
 }
 
 // visibleNUL writes NUL bytes as \x00: C would silently cut the message

@@ -40,6 +40,36 @@ func FuzzVisibleNUL(f *testing.F) {
 	})
 }
 
+// FuzzDebugText: what goes to nbdkit_debug has no NUL byte, and reads
+// the same whether nbdkit quotes it (1.36 and later) or not: printable
+// ASCII only, each byte of the line accounted for.
+func FuzzDebugText(f *testing.F) {
+	for _, s := range stringSeeds {
+		f.Add(s)
+	}
+	f.Add("tab\there\\ and \x1b\r\n")
+	f.Fuzz(func(t *testing.T, line string) {
+		unquoted, quoted := printed(line, false), printed(line, true)
+		if unquoted != quoted {
+			t.Fatalf("Debug(%q) prints %q on nbdkit 1.32, %q on 1.36", line, unquoted, quoted)
+		}
+		for i := 0; i < len(unquoted); i++ {
+			if c := unquoted[i]; c < ' ' || c > '~' {
+				t.Fatalf("Debug(%q) prints %q, with byte %#x", line, unquoted, c)
+			}
+		}
+		plain := 0
+		for i := 0; i < len(line); i++ {
+			if !needsQuoting(line[i]) {
+				plain++
+			}
+		}
+		if len(unquoted) < len(line) || (plain == len(line) && unquoted != line) {
+			t.Fatalf("Debug(%q) prints %q", line, unquoted)
+		}
+	})
+}
+
 // FuzzCheckExportString: a name or description is refused exactly when
 // it has a NUL byte or more than 4096 bytes, with EINVAL.
 func FuzzCheckExportString(f *testing.F) {
