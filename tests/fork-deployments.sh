@@ -152,6 +152,33 @@ fails_before_fork "AfterFork fails, --run" "lock $tmp/held: resource temporarily
 exec 9>&-
 echo "5. a server that fails in AfterFork: exit 1 with its error, in both modes"
 
+# Once it serves, a daemon's errors go to syslog, as nbdkit's do (here
+# a syslog of our own at /dev/log, if the machine has none).
+if [ "$(id -u)" = 0 ] && [ ! -e /dev/log ]; then
+    cat > "$tmp/syslogd.py" <<'EOF'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+with open(sys.argv[1], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(65536) + b"\n")
+EOF
+    /usr/bin/python3 "$tmp/syslogd.py" "$tmp/syslog" &
+    syslogd=$!
+    server_pids+=("$syslogd")
+    for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+    # log= a file that cannot be opened: each Open logs an error.
+    daemon_ok syslog "$plugin" size=1M log=/nonexistent/log 2>"$tmp/syslog.stderr"
+    kill_daemon "$pid"
+    kill "$syslogd"
+    rm -f /dev/log
+    expect_grep "forktest\[1\]: error: log: open /nonexistent/log" "$tmp/syslog"
+    expect_no_grep "forktest\[1\]" "$tmp/syslog.stderr"
+    echo "5. a daemon's errors go to the terminal until it serves, then to syslog"
+else
+    echo "5. /dev/log exists, or not root: a daemon's errors to syslog not tried"
+fi
+
 # 6. -u/-g as root, with the plugin and a password file in a root-only
 # directory (a checkout in /root).
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
@@ -174,6 +201,12 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
         "$private/password.*[Pp]ermission denied" \
         -u nobody -g "$group" -U "$tmp/pub/pw.sock" "$private/plugin.so" size=1M password=+"$private/password"
     expect_grep "as user nobody" "$tmp/-u nobody daemon, root-only password file.out"
+    printf 'alice:0123456789abcdef0123456789abcdef\n' > "$private/psk"
+    chmod 600 "$private/psk"
+    fails_before_fork "-u nobody daemon, root-only TLS key" "$private/psk.*[Pp]ermission denied" \
+        --tls=require --tls-psk="$private/psk" \
+        -u nobody -g "$group" -U "$tmp/pub/tls.sock" "$private/plugin.so" size=1M
+    expect_grep "as user nobody" "$tmp/-u nobody daemon, root-only TLS key.out"
     echo "6. -u nobody: root-only plugin served in --run and daemon mode; root-only password file with --run"
 else
     echo "6. not root, or no user nobody: -u/-g not tried"
