@@ -54,9 +54,10 @@ type ThreadModeler interface {
 // Plugin-wide: lifecycle and exports.
 
 // AfterForker is called once in the process that serves, after nbdkit
-// has forked into the background (if it does) and before the first
-// connection.  Start goroutines, take locks and open network
-// connections here, not in GetReady.
+// has forked into the background (if it does), changed user (-u) and
+// written its pid file, and before the first connection.  Like
+// GetReady, it runs only in the serving process; an error makes nbdkit
+// exit 1 (a daemon's starting command too).
 type AfterForker interface {
 	AfterFork() error
 }

@@ -87,13 +87,15 @@
 //
 // # Forking and --run
 //
-// Unless run with -f, -s or socket activation, nbdkit forks before
-// serving (daemon mode, and --run).  The Go runtime does not survive a
-// fork, so the forked child re-executes nbdkit, which loads the plugin
-// again: Load, Config, ConfigComplete and GetReady run twice, first in
-// a process that only checks the configuration (WillReexecute), then
-// in the server (Reexecuted).  Start goroutines, take locks and open
-// connections in AfterFork, which runs once, in the serving process.
+// Unless run with -f, -s, --exit-with-parent or socket activation,
+// nbdkit forks before serving (daemon mode, and --run).  The Go runtime
+// does not survive a fork, so the forked child re-executes nbdkit,
+// which loads the plugin again: Load, Config and ConfigComplete run
+// twice, first in a process that only checks the configuration
+// (WillReexecute), then in the server (Reexecuted).  GetReady and
+// AfterFork run once, in the serving process: do one-time set-up
+// (ports, locks, goroutines, connections) there.  If the server fails
+// to start, the command that started nbdkit fails with its error.
 package nbdkit
 
 /*
@@ -163,7 +165,8 @@ type PluginInterface interface {
 	Config(key string, value string) error
 	// ConfigComplete is called after the last Config.
 	ConfigComplete() error
-	// GetReady is called before the server starts serving.
+	// GetReady is called once before the server starts serving, in
+	// the process that serves (see WillReexecute).
 	GetReady() error
 	// PreConnect is called when a client connects, before Open.
 	PreConnect(readonly bool) error
