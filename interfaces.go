@@ -96,8 +96,12 @@ type FUAChecker interface {
 
 // FastZeroChecker says whether Zero honours FlagFastZero: when the flag
 // is set, Zero must fail at once with ENOTSUP or EOPNOTSUPP unless it is
-// faster than writing zeroes.  Without it, fast zeroes are not
-// advertised.
+// faster than writing zeroes.  Fast zero is advertised to clients
+// whatever the answer (nbdkit aborts on a fast zero it did not
+// advertise, so one client request could end the server), but a fast
+// zero reaches Zero only if CanFastZero returned true: without it, or
+// when it returned false, or CanZero did, a fast zero fails at once
+// with ENOTSUP and the client falls back to its slow path.
 type FastZeroChecker interface {
 	CanFastZero() (bool, error)
 }

@@ -350,12 +350,18 @@ wrapper_can_fast_zero (void *handle)
 {
   struct handle *h = handle;
 
-  if (has (h, CONNECTION_CAN_FAST_ZERO))
-    return go_can_fast_zero (h->id);
-  /* nbdkit's default for a plugin with .zero: not advertised (it only
-   * advertises fast zeroes when it cannot zero at all).
+  /* Always advertised.  nbdkit (1.32 to 1.42 at least) does not check
+   * a client's FAST_ZERO flag against what it advertised, and aborts
+   * on an assertion when the answer here was 0: one client request
+   * would end the server.  A fast zero reaches Zero only if
+   * CanFastZero said yes; otherwise wrapper_zero fails it at once with
+   * ENOTSUP, which is what a fast zero is for (the client falls back
+   * to its slow path).
    */
-  return 0;
+  if (has (h, CONNECTION_CAN_FAST_ZERO) &&
+      ask (h, go_can_fast_zero, ALLOW_FAST_ZERO) == -1)
+    return -1;
+  return 1;
 }
 
 static int
@@ -451,8 +457,11 @@ wrapper_zero (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
 {
   struct handle *h = handle;
 
-  /* nbdkit falls back to writing zeroes with .pwrite on ENOTSUP. */
-  if (!allowed (h, ALLOW_ZERO)) {
+  /* nbdkit falls back to writing zeroes with .pwrite on ENOTSUP,
+   * except for a fast zero.
+   */
+  if (!allowed (h, ALLOW_ZERO) ||
+      ((flags & NBDKIT_FLAG_FAST_ZERO) && !allowed (h, ALLOW_FAST_ZERO))) {
     nbdkit_set_error (ENOTSUP);
     return -1;
   }

@@ -56,6 +56,7 @@ enum connection_permission {
   ALLOW_FLUSH = 1 << 1,
   ALLOW_TRIM  = 1 << 2,
   ALLOW_ZERO  = 1 << 3,
+  ALLOW_FAST_ZERO = 1 << 4,     /* CanFastZero said yes */
 };
 
 /* The one list of callbacks: every field of struct nbdkit_plugin that

@@ -207,6 +207,9 @@ func (c *conn) Trim(count uint32, offset uint64, flags uint32) error {
 
 func (c *conn) Zero(count uint32, offset uint64, flags uint32) error {
 	logf("Zero %d@%d flags=%s", count, offset, flagNames(flags))
+	if config.noZeroMethod {
+		return c.Connection.Zero(count, offset, flags)
+	}
 	if flags&nbdkit.FlagFastZero != 0 && config.fastZeroFails {
 		return nbdkit.PluginError{Errmsg: "features plugin: no fast zero here",
 			Errno: syscall.ENOTSUP}

@@ -25,6 +25,8 @@
 //	fastzero=BOOL    CanFastZero (default true)
 //	fastzero-fails=BOOL
 //	                 Zero with FlagFastZero fails with ENOTSUP
+//	zeromethod=BOOL  false: Zero is nbdkit.Connection's default, as in a
+//	                 plugin that does not implement it (default true)
 //	cache=MODE       CanCache: none, emulate or native (default)
 //	canextents=BOOL  CanExtents (default true)
 //	extents=MODE     Extents: normal (default), outoforder, gap, late,
@@ -102,6 +104,7 @@ var config = struct {
 	fua           uint32
 	fastZero      bool
 	fastZeroFails bool
+	noZeroMethod  bool
 	cache         uint32
 	canExtents    bool
 	extents       string
@@ -294,6 +297,10 @@ func (p *featuresPlugin) Config(key, value string) error {
 		config.fastZero, err = parseBool(key, value)
 	case "fastzero-fails":
 		config.fastZeroFails, err = parseBool(key, value)
+	case "zeromethod":
+		var zeroMethod bool
+		zeroMethod, err = parseBool(key, value)
+		config.noZeroMethod = !zeroMethod
 	case "cache":
 		config.cache, err = parseChoice(key, value, cacheModes)
 	case "canextents":
