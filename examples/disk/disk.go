@@ -7,9 +7,10 @@
 //
 // Parameters:
 //
-//	file=PATH       the file to serve (required)
-//	readonly=true   serve it read-only (default false; nbdkit -r does
-//	                the same for every plugin)
+//	file=PATH       the file to serve (required); a relative PATH is
+//	                taken from the directory nbdkit was started in
+//	readonly=BOOL   yes, true, on or 1 serve it read-only (default no;
+//	                nbdkit -r does the same for every plugin)
 //
 // It shows: checking the configuration before serving, a file per
 // connection, errors from the os package reaching the client with
@@ -20,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"syscall"
 
 	"libguestfs.org/nbdkit"
@@ -50,11 +50,18 @@ var (
 func (p *diskPlugin) Config(key string, value string) error {
 	switch key {
 	case "file":
-		p.file = value
-	case "readonly":
-		readonly, err := strconv.ParseBool(value)
+		// A daemon serves from /, so a relative path must be made
+		// absolute now, while it still means what the user meant.
+		file, err := nbdkit.AbsolutePath(value)
 		if err != nil {
-			return fmt.Errorf("readonly=%s: use true or false", value)
+			return fmt.Errorf("file=%s: %w", value, err)
+		}
+		p.file = file
+	case "readonly":
+		// nbdkit's own booleans: yes/no, true/false, on/off, 1/0.
+		readonly, err := nbdkit.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("readonly=%s: %w", value, err)
 		}
 		p.readonly = readonly
 	default:
