@@ -109,6 +109,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unsafe"
 )
@@ -324,8 +325,8 @@ func PluginInitialize(name string, impl PluginInterface) (plugin unsafe.Pointer)
 // capabilities, once, for nbdkit, which keeps the strings for the life
 // of the process.
 func describePlugin(name string, impl PluginInterface) (*C.struct_plugin_info, error) {
-	if impl == nil {
-		return nil, errors.New("the plugin is nil")
+	if isNil(impl) {
+		return nil, fmt.Errorf("the plugin (%T) is nil", impl)
 	}
 	// Go memory: wrapper_plugin_init copies what it needs.
 	info := &C.struct_plugin_info{}
@@ -396,8 +397,10 @@ func staticCString(what, s string) (*C.char, error) {
 }
 
 var registered struct {
-	name string
-	impl PluginInterface
+	name  string
+	impl  PluginInterface
+	err   error // a mistake in calling Register, reported at load
+	calls int
 }
 
 // Register names the plugin to serve.  Call it from an init function;
@@ -409,14 +412,39 @@ var registered struct {
 //
 // A plugin that exports its own plugin_init (the older style, calling
 // PluginInitialize) does not call Register.
+//
+// A plugin .so serves one plugin: calling Register twice, or with a
+// nil plugin, is an error that nbdkit reports when it loads the plugin.
 func Register(name string, impl PluginInterface) {
+	registered.calls++
+	switch {
+	case registered.err != nil:
+	case registered.calls > 1:
+		registered.err = fmt.Errorf("nbdkit.Register called more than once (%q, then %q): "+
+			"a plugin .so serves one plugin", registered.name, name)
+	case isNil(impl):
+		registered.err = fmt.Errorf("nbdkit.Register(%q, %T): the plugin is nil", name, impl)
+	}
 	registered.name = name
 	registered.impl = impl
 }
 
+// isNil reports whether impl is nil, or a nil pointer in an interface.
+func isNil(impl PluginInterface) bool {
+	if impl == nil {
+		return true
+	}
+	v := reflect.ValueOf(impl)
+	return v.Kind() == reflect.Ptr && v.IsNil()
+}
+
 //export go_registered_plugin
 func go_registered_plugin() unsafe.Pointer {
-	if registered.impl == nil {
+	switch {
+	case registered.err != nil:
+		Error(registered.err.Error())
+		return nil
+	case registered.calls == 0:
 		Error("no plugin registered: call nbdkit.Register from an init function, " +
 			"or export plugin_init and call nbdkit.PluginInitialize")
 		return nil
