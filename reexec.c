@@ -44,6 +44,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -70,6 +71,12 @@ static enum reexec_process process;
 static int socket_activated;            /* LISTEN_FDS given to this nbdkit */
 static char *temp_socket;               /* to remove at unload */
 static int ready_fd = -1;               /* server: the original waits on it */
+/* The fd limit nbdkit was started with: the Go runtime raises the soft
+ * limit to the hard one when it starts, and --run's command should not
+ * inherit that.
+ */
+static struct rlimit load_nofile;
+static int have_load_nofile;
 
 /* inherited[i]: fd 3+i was open, without FD_CLOEXEC, when nbdkit
  * loaded the plugin, so it is the caller's (nbdkit opens its own with
@@ -113,6 +120,7 @@ reexec_load (void)
   int fd, flags;
 
   load_pid = getpid ();
+  have_load_nofile = getrlimit (RLIMIT_NOFILE, &load_nofile) == 0;
   load_cwd = getcwd (NULL, 0);
   /* Exec'ing the real path, not /proc/self/exe, keeps the process
    * name "nbdkit" for ps and pgrep.
@@ -531,6 +539,8 @@ fork_parent (void)
    */
   if (!(command_flags & REEXEC_RUN))
     return;
+  if (have_load_nofile)
+    setrlimit (RLIMIT_NOFILE, &load_nofile);
   null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null == -1)
     return;

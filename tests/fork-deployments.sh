@@ -57,6 +57,15 @@ fails_before_fork ()
 )
 echo "1. a hard fd limit of 1024: --run and daemon serve"
 
+# The Go runtime raises the soft fd limit to the hard one; --run's
+# command gets the limit nbdkit was started with, as with a C plugin.
+(
+    ulimit -S -n 1000
+    timeout -k 5 60 "$NBDKIT" -U - "$plugin" size=1M --run 'test "$(ulimit -S -n)" = 1000' ||
+        fail "the --run command does not have the soft fd limit nbdkit was started with"
+)
+echo "1. --run's command keeps the soft fd limit of 1000 nbdkit was started with"
+
 # 2. The caller's file descriptors.  Socket activation puts nbdkit's
 # sockets at fd 3, 4...: a caller's fd there is refused before the
 # fork, by number; one above is left as it was, and works.
