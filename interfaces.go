@@ -130,7 +130,10 @@ type ExtentsChecker interface {
 // by calling extents.Add for consecutive extents starting at or before
 // offset.  With FlagReqOne in flags, one extent is enough.  Extents
 // that are not allocated or read as zeroes use ExtentHole and
-// ExtentZero; an unmentioned tail of the range is reported as data.
+// ExtentZero.  The extents need not cover the whole range: the reply
+// ends where the last one ends, and the client asks again for the
+// rest.  At least one extent is needed: with none, the request fails
+// with EINVAL.
 type Extenter interface {
 	Extents(count uint32, offset uint64, flags uint32, extents ExtentList) error
 }
