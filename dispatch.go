@@ -326,6 +326,9 @@ func callThreadModel() (result int) {
 	return int(model)
 }
 
+//export go_serving
+func go_serving() { startServing() }
+
 //export go_after_fork
 func go_after_fork() C.int { return C.int(callAfterFork()) }
 

@@ -5,11 +5,18 @@ package nbdkit
 // The nbdkit_* functions a plugin may call, as Go.  Those that nbdkit
 // 1.32 does not have are looked up when first called, so a plugin that
 // uses them still loads there, and gets ErrNotSupported.
+//
+// Every function is safe to call from any callback and any goroutine,
+// on every nbdkit from 1.32 on: where nbdkit would abort (an assertion
+// in nbdkit_peer_tls_dn without a connection, in nbdkit_nanosleep
+// before nbdkit serves), the binding returns an error or does what
+// nbdkit would have done, without calling it.
 
 /*
 #cgo LDFLAGS: -ldl
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <sys/socket.h>
 #include "wrapper.h"
@@ -28,10 +35,13 @@ go_call_disconnect (void *fn, int force)
   return 0;
 }
 
+// These parsers do not set errno when they refuse a string: clear it,
+// so that the error is EINVAL, not an errno left from before.
 static int
 go_call_parse_probability (void *fn, const char *what, const char *str,
                            double *r)
 {
+  errno = 0;
   return ((int (*) (const char *, const char *, double *)) fn) (what, str, r);
 }
 
@@ -39,14 +49,37 @@ static int
 go_call_parse_delay (void *fn, const char *what, const char *str,
                      unsigned *sec, unsigned *nsec)
 {
+  errno = 0;
   return ((int (*) (const char *, const char *, unsigned *, unsigned *)) fn)
     (what, str, sec, nsec);
 }
 
+// nbdkit 1.40.x built without GnuTLS returns (char *) -1 from
+// nbdkit_peer_tls_dn and nbdkit_peer_tls_issuer_dn: *unsupported is
+// set, and NULL returned, never to be freed.
 static char *
-go_call_string_function (void *fn)
+go_call_string_function (void *fn, int *unsupported)
 {
-  return ((char *(*) (void)) fn) ();
+  char *s = ((char *(*) (void)) fn) ();
+
+  *unsupported = s == (char *) -1;
+  return *unsupported ? NULL : s;
+}
+
+// Whether the calling thread serves a client.  nbdkit 1.40 to 1.44
+// abort (an assertion) in nbdkit_peer_tls_dn and
+// nbdkit_peer_tls_issuer_dn in a thread without one.
+// nbdkit_peer_name tells, on every version: without a client it fails
+// leaving errno alone (it logs "no connection in this thread"); with
+// one it fails only if getpeername(2) does, which sets errno.
+static int
+go_have_connection (void)
+{
+  struct sockaddr_storage addr;
+  socklen_t len = sizeof addr;
+
+  errno = 0;
+  return nbdkit_peer_name ((struct sockaddr *) &addr, &len) == 0 || errno != 0;
 }
 
 // Passwords are wiped before the memory is freed.
@@ -65,8 +98,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -269,6 +304,29 @@ func (f *newerFunction) notSupported() error {
 	return fmt.Errorf("%s: %w (it needs a newer nbdkit)", f.name, ErrNotSupported)
 }
 
+// noConnection is the error of a function that needs a client, called
+// in a thread that serves none: outside the connection callbacks (and
+// PreConnect, ListExports, DefaultExport), or in a goroutine.
+func noConnection(function string) error {
+	return PluginError{Errmsg: function + ": no client in this thread (call it in a " +
+		"connection callback, not in a goroutine)", Errno: syscall.EINVAL}
+}
+
+// serving is set when nbdkit calls after_fork (go_serving), in the
+// process that serves: nbdkit has set up its quit pipe, which
+// nbdkit_nanosleep and nbdkit_shutdown use.  Before, nbdkit's quit
+// pipe is file descriptor 0: nbdkit_nanosleep polls stdin and aborts
+// if there is input (an assertion; nbdkit 1.32 to 1.44), and
+// nbdkit_shutdown writes a byte to it.
+var serving, shutdownPending atomic.Bool
+
+func startServing() {
+	serving.Store(true)
+	if shutdownPending.Load() {
+		C.nbdkit_shutdown()
+	}
+}
+
 var (
 	nbdkitDisconnect          = newerFunction{name: "nbdkit_disconnect"}
 	nbdkitParseProbability    = newerFunction{name: "nbdkit_parse_probability"}
@@ -279,7 +337,11 @@ var (
 )
 
 // ParseProbability parses a probability such as 0.1, 10%, 1/10 or 1:10
-// into a number from 0 to 1 (nbdkit ≥ 1.36).
+// (nbdkit ≥ 1.36).  nbdkit accepts any number that is not negative,
+// including numbers above 1: 2, 200% and 4/2 are all 2, and so is
+// 2:1 (N:M is N/M, not odds).  0/0 is 0.  It refuses negative numbers,
+// NaN, infinity, N/0 and anything after the number but a %.  Check the
+// range yourself if the value must be at most 1.
 func ParseProbability(what, s string) (float64, error) {
 	fn := nbdkitParseProbability.lookup()
 	if fn == nil {
@@ -293,7 +355,12 @@ func ParseProbability(what, s string) (float64, error) {
 	return float64(r), err
 }
 
-// ParseDelay parses a delay such as 10, 1.5s or 40ms (nbdkit ≥ 1.40).
+// ParseDelay parses a delay such as 10, 1.5s, 40ms, 10us (or μs) or
+// 100ns: seconds if there is no unit (nbdkit ≥ 1.40).  nbdkit refuses
+// negative numbers, NaN, infinity and unknown units, but it does not
+// check the range: a delay of 2^32 seconds (136 years) or more comes
+// back from nbdkit as a wrong, smaller one.  ParseDelay refuses those
+// with ERANGE instead.
 func ParseDelay(what, s string) (time.Duration, error) {
 	fn := nbdkitParseDelay.lookup()
 	if fn == nil {
@@ -304,7 +371,31 @@ func ParseDelay(what, s string) (time.Duration, error) {
 		ret, err := C.go_call_parse_delay(fn, w, s, &sec, &nsec)
 		return ret, err
 	})
+	if err == nil && delaySeconds(s) >= 1<<32 {
+		return 0, parseError("ParseDelay", what, s, syscall.ERANGE)
+	}
 	return time.Duration(sec)*time.Second + time.Duration(nsec), err
+}
+
+// delaySeconds is the number of seconds in a delay that nbdkit
+// accepted, computed in Go, or 0 if Go cannot read the number as C
+// does.
+func delaySeconds(s string) float64 {
+	units := []struct {
+		suffix string
+		scale  float64
+	}{{"ms", 1e-3}, {"us", 1e-6}, {"μs", 1e-6}, {"ns", 1e-9}, {"s", 1}, {"", 1}}
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			number := strings.TrimLeft(strings.TrimSuffix(s, u.suffix), " \t\n\v\f\r")
+			d, err := strconv.ParseFloat(number, 64)
+			if err != nil {
+				return 0
+			}
+			return d * u.scale
+		}
+	}
+	return 0
 }
 
 // ReadPassword reads a password as nbdkit's password=... parameters
@@ -383,11 +474,19 @@ func AbsolutePath(path string) (string, error) {
 }
 
 // Nanosleep sleeps for d, returning early with an error if the server
-// is shutting down or the client disconnected.  Call it from connection
-// callbacks only: nbdkit 1.32 can abort when it is called elsewhere.
+// is shutting down, or, in a connection callback, if the client
+// disconnected.  It may be called from any callback or goroutine.
+// Before nbdkit serves (in Load, Config, ConfigComplete and GetReady,
+// or a goroutine they started, until nbdkit calls after_fork) nbdkit
+// cannot interrupt a sleep, and would abort in nbdkit_nanosleep:
+// Nanosleep then sleeps with time.Sleep.
 func Nanosleep(d time.Duration) error {
 	if d < 0 {
 		d = 0
+	}
+	if !serving.Load() {
+		time.Sleep(d)
+		return nil
 	}
 	sec := d / time.Second
 	if sec > 0xffffffff {
@@ -463,44 +562,74 @@ func peerID(function string, r C.int64_t) (int64, error) {
 	return int64(r), nil
 }
 
-// stringFunction calls a newer nbdkit function returning a string
-// that the caller frees.
-func stringFunction(f *newerFunction) (string, error) {
+// stringFunction calls a newer nbdkit function of the client that
+// returns a string the caller frees, only in a thread that serves a
+// client.
+func stringFunction(function string, f *newerFunction) (string, error) {
 	fn := f.lookup()
 	if fn == nil {
 		return "", f.notSupported()
 	}
-	s, err := C.go_call_string_function(fn)
+	if C.go_have_connection() == 0 {
+		return "", noConnection(function)
+	}
+	var unsupported C.int
+	s, err := C.go_call_string_function(fn, &unsupported)
+	if unsupported != 0 {
+		return "", fmt.Errorf("%s: %w (this nbdkit was built without GnuTLS)",
+			f.name, ErrNotSupported)
+	}
 	if s == nil {
-		return "", errnoError(f.name+" failed", err)
+		return "", errnoError(function+": "+f.name+" failed", err)
 	}
 	defer C.free(unsafe.Pointer(s))
 	return C.GoString(s), nil
 }
 
 // PeerSecurityContext returns the client's security context, such as
-// its SELinux label (nbdkit ≥ 1.36).
-func PeerSecurityContext() (string, error) { return stringFunction(&nbdkitPeerSecurityContext) }
+// its SELinux label (nbdkit ≥ 1.36).  Without a security module that
+// labels sockets, it fails with ENOPROTOOPT ("protocol not
+// available").  Outside a connection, or in a goroutine, it returns an
+// error.
+func PeerSecurityContext() (string, error) {
+	return stringFunction("PeerSecurityContext", &nbdkitPeerSecurityContext)
+}
 
 // PeerTLSDN returns the distinguished name of the client's TLS
-// certificate (nbdkit ≥ 1.40).
-func PeerTLSDN() (string, error) { return stringFunction(&nbdkitPeerTLSDN) }
+// certificate (nbdkit ≥ 1.40), such as "CN=client,O=Example".  It is
+// "" if the client did not authenticate with an X.509 certificate:
+// without TLS, with a pre-shared key, or if nbdkit does not ask for
+// the client's certificate (nbdkit --tls-verify-peer).  Outside a
+// connection, or in a goroutine, it returns an error (nbdkit itself
+// would abort).
+func PeerTLSDN() (string, error) { return stringFunction("PeerTLSDN", &nbdkitPeerTLSDN) }
 
 // PeerTLSIssuerDN returns the distinguished name of the issuer of the
-// client's TLS certificate (nbdkit ≥ 1.40).
-func PeerTLSIssuerDN() (string, error) { return stringFunction(&nbdkitPeerTLSIssuerDN) }
+// client's TLS certificate (nbdkit ≥ 1.40); see PeerTLSDN.
+func PeerTLSIssuerDN() (string, error) {
+	return stringFunction("PeerTLSIssuerDN", &nbdkitPeerTLSIssuerDN)
+}
 
 // Shutdown asks the server to shut down, as if it received SIGTERM.
+// Called before nbdkit serves (see Nanosleep), it takes effect when
+// nbdkit starts to serve: nbdkit then exits without serving anyone.
 func Shutdown() {
-	C.nbdkit_shutdown()
+	shutdownPending.Store(true)
+	if serving.Load() {
+		C.nbdkit_shutdown()
+	}
 }
 
 // Disconnect drops the current client: at once if force, else after
-// the requests in flight (nbdkit ≥ 1.34).
+// the requests in flight (nbdkit ≥ 1.34).  Outside a connection, or in
+// a goroutine, it returns an error (where nbdkit would do nothing).
 func Disconnect(force bool) error {
 	fn := nbdkitDisconnect.lookup()
 	if fn == nil {
 		return nbdkitDisconnect.notSupported()
+	}
+	if C.go_have_connection() == 0 {
+		return noConnection("Disconnect")
 	}
 	f := C.int(0)
 	if force {

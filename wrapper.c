@@ -160,6 +160,10 @@ wrapper_after_fork (void)
    */
   if (reexec_after_fork () == -1)
     return -1;
+  /* nbdkit serves from here on, and has set up what nbdkit_nanosleep
+   * and nbdkit_shutdown need (see server.go).
+   */
+  go_serving ();
   if ((plugin_caps & PLUGIN_AFTER_FORK) && go_after_fork () == -1)
     return -1;
   reexec_ready ();

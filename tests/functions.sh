@@ -163,3 +163,11 @@ wait_for_lines ()
         sleep 0.05
     done
 }
+
+# nbdkit_at_least VERSION: the nbdkit under test is VERSION (such as
+# 1.36) or newer, for what changed between releases.
+nbdkit_at_least ()
+{
+    : "${nbdkit_version:=$("$NBDKIT" --version | awk '{ print $2; exit }')}"
+    printf '%s\n%s\n' "$1" "$nbdkit_version" | sort -V -C
+}

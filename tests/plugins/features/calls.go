@@ -6,10 +6,16 @@ package main
 //	call FUNCTION("ARG") = VALUE
 //	call FUNCTION("ARG") error: MESSAGE [notsupported]
 //
+// after a line "calls in PHASE" (not for config, which makes each call
+// at once).
+//
 // "notsupported" marks an error that errors.Is finds to be
 // nbdkit.ErrNotSupported.  PHASE is config (at once, in Config),
-// getready, open or pread.  In ARG, the two characters \0 stand for a
-// NUL byte, which a command line cannot hold.
+// getready, afterfork, preconnect, open, pread, close or cleanup; with
+// "go-" before it (go-config, go-open...), the function is called in a
+// goroutine that the callback starts and waits for, in a thread that
+// is not nbdkit's.  In ARG, the two characters \0 stand for a NUL
+// byte, which a command line cannot hold.
 
 import (
 	"errors"
@@ -26,11 +32,12 @@ type call struct {
 
 var calls = map[string][]call{}
 
-var phases = map[string]bool{"config": true, "getready": true, "open": true, "pread": true}
+var phases = map[string]bool{"config": true, "getready": true, "afterfork": true,
+	"preconnect": true, "open": true, "pread": true, "close": true, "cleanup": true}
 
 func addCall(value string) error {
 	fields := strings.SplitN(value, ":", 3)
-	if len(fields) < 2 || !phases[fields[0]] {
+	if len(fields) < 2 || !phases[strings.TrimPrefix(fields[0], "go-")] {
 		return fmt.Errorf("call: expected PHASE:FUNCTION[:ARG], got %q", value)
 	}
 	c := call{function: fields[1]}
@@ -40,18 +47,41 @@ func addCall(value string) error {
 	if _, ok := serverFunctions[c.function]; !ok {
 		return fmt.Errorf("call: unknown function %q", c.function)
 	}
-	if fields[0] == "config" {
+	switch fields[0] {
+	case "config":
 		c.run()
+		return nil
+	case "go-config":
+		calls["go-config"] = []call{c}
+		runCalls("config")
+		delete(calls, "go-config")
 		return nil
 	}
 	calls[fields[0]] = append(calls[fields[0]], c)
 	return nil
 }
 
+// runCalls makes the calls of phase, then those of go-phase in a
+// goroutine; a line "calls in PHASE" is logged before each group.
 func runCalls(phase string) {
+	if len(calls[phase]) > 0 {
+		logf("calls in %s", phase)
+	}
 	for _, c := range calls[phase] {
 		c.run()
 	}
+	if len(calls["go-"+phase]) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		logf("calls in go-%s", phase)
+		for _, c := range calls["go-"+phase] {
+			c.run()
+		}
+	}()
+	<-done
 }
 
 func (c call) run() {

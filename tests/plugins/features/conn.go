@@ -149,6 +149,7 @@ func flagNames(flags uint32) string {
 
 func (c *conn) Close() {
 	atomic.AddInt64(&open, -1)
+	runCalls("close")
 	logf("Close #%d max_inflight=%d conn_max_inflight=%d max_open=%d", c.id,
 		atomic.LoadInt64(&maxInflight), atomic.LoadInt64(&c.maxInflight),
 		atomic.LoadInt64(&maxOpen))

@@ -54,7 +54,9 @@
 //	afterfork=fail   AfterFork returns an error
 //	call=PHASE:FUNCTION[:ARG]
 //	                 call a server function in PHASE (config, getready,
-//	                 open or pread) and log the result (calls.go)
+//	                 afterfork, preconnect, open, pread, close, cleanup;
+//	                 go-PHASE: in a goroutine) and log the result
+//	                 (calls.go)
 //
 // Load and ThreadModel run before any parameter: lines logged before
 // log= are written when log= arrives.  Environment variables set what
@@ -352,6 +354,7 @@ func (p *featuresPlugin) GetReady() error {
 
 func (p *featuresPlugin) AfterFork() error {
 	logf("AfterFork")
+	runCalls("afterfork")
 	if config.afterForkFail {
 		return errors.New("features plugin: AfterFork failed as asked")
 	}
@@ -360,10 +363,12 @@ func (p *featuresPlugin) AfterFork() error {
 
 func (p *featuresPlugin) Cleanup() {
 	logf("Cleanup")
+	runCalls("cleanup")
 }
 
 func (p *featuresPlugin) PreConnect(readonly bool) error {
 	logf("PreConnect readonly=%t", readonly)
+	runCalls("preconnect")
 	return nil
 }
 
