@@ -3,6 +3,9 @@
 #  - PreConnect refuses peers by uid and gid (nbdkit.PeerUID, PeerGID
 #    over a Unix socket), before the NBD handshake; as root, a client
 #    running as another user is refused, and the server serves on;
+#  - TLS with X.509 certificates (made with openssl): the client's
+#    certificate verified (--tls-verify-peer), nbdkit.PeerTLSDN and
+#    PeerTLSIssuerDN naming it and its CA (nbdkit 1.40 and later);
 #  - TLS with a pre-shared key (nbdkit --tls-psk): with --tls=require
 #    a TLS client is served and nbdkit.IsTLS is true in Open, while a
 #    client without TLS, or with the wrong key, is refused; with
@@ -17,6 +20,7 @@
 . "$abs_top_srcdir/tests/functions.sh"
 
 plugin=$(test_plugin hardening)
+features=$(test_plugin features)
 python=/usr/bin/python3
 uid=$(id -u) gid=$(id -g)
 
@@ -116,6 +120,76 @@ expect_count 1 '^Open export="" readonly=false tls=true$' "$log"
 expect_count 1 '^Open export="" readonly=false tls=false$' "$log"
 expect_count 1 'error: Open: refusing a client without TLS \(errno 1: operation not permitted\)' "$tmp/tlson.log"
 echo "security: --tls=on: the plugin refuses a client without TLS by IsTLS"
+
+# --- TLS with X.509 certificates --------------------------------------
+# A CA, a server certificate and a client certificate, made here.  With
+# --tls-verify-peer, nbdkit asks for the client's certificate: a client
+# without one is refused, and PeerTLSDN and PeerTLSIssuerDN (nbdkit
+# 1.40 and later) name the client and its CA in Open; without the flag
+# they are "".  On older nbdkit they fail with ErrNotSupported.
+command -v openssl >/dev/null ||
+    fail "openssl is needed to make the test certificates (apt-get install openssl)"
+pki=$tmp/pki
+mkdir -p "$pki/server" "$pki/client" "$pki/nocert"
+make_key () { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
+sign () # KEY CERT SUBJECT EXTENSIONS
+{
+    openssl req -new -key "$1" -subj "$3" -out "$pki/req.pem" &&
+    printf '%s\n' "$4" >"$pki/ext.cnf" &&
+    openssl x509 -req -in "$pki/req.pem" -CA "$pki/ca-cert.pem" -CAkey "$pki/ca-key.pem" \
+        -CAcreateserial -days 2 -extfile "$pki/ext.cnf" -out "$2" 2>/dev/null
+}
+{
+    make_key "$pki/ca-key.pem" &&
+    openssl req -x509 -new -key "$pki/ca-key.pem" -subj '/O=Example Org/CN=Example CA' -days 2 \
+        -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
+        -out "$pki/ca-cert.pem" &&
+    make_key "$pki/server/server-key.pem" &&
+    sign "$pki/server/server-key.pem" "$pki/server/server-cert.pem" '/O=Example Org/CN=localhost' \
+        $'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature' &&
+    make_key "$pki/client/client-key.pem" &&
+    sign "$pki/client/client-key.pem" "$pki/client/client-cert.pem" '/O=Example Org/CN=alice' \
+        $'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature'
+} >"$pki/openssl.log" 2>&1 || { cat "$pki/openssl.log" >&2; fail "openssl could not make the certificates"; }
+for dir in server client nocert; do cp "$pki/ca-cert.pem" "$pki/$dir/"; done
+chmod 600 "$pki"/*/*-key.pem
+with_cert="h.set_tls(nbd.TLS_REQUIRE); h.set_tls_certificates('$pki/client')"
+no_cert="h.set_tls(nbd.TLS_REQUIRE); h.set_tls_certificates('$pki/nocert')"
+dn_calls=(call=open:IsTLS call=open:PeerTLSDN call=open:PeerTLSIssuerDN)
+dn_supported () { nbdkit_at_least 1.40; }
+
+log="$tmp/x509.calls"
+start_server x509 --tls=require --tls-certificates="$pki/server" --tls-verify-peer "$features" \
+    log="$log" "${dn_calls[@]}"
+pid=$server_pid
+connect "$uri" "$with_cert" ||
+    { cat "$tmp/connect.err" >&2; fail "--tls-verify-peer: the client with a certificate was refused"; }
+! connect "$uri" "$no_cert" || fail "--tls-verify-peer: a client without a certificate was served"
+! connect "$uri" "$without_tls" || fail "--tls-certificates: a client without TLS was served"
+kill -0 "$pid" || fail "nbdkit died"
+stop_server "$pid" || fail "nbdkit exited with status $?"
+expect_count 1 '^call IsTLS\(""\) = true$' "$log"
+if dn_supported; then
+    expect_count 1 '^call PeerTLSDN\(""\) = CN=alice,O=Example Org$' "$log"
+    expect_count 1 '^call PeerTLSIssuerDN\(""\) = CN=Example CA,O=Example Org$' "$log"
+else
+    expect_count 2 '^call PeerTLS(Issuer)?DN\(""\) error: .* notsupported$' "$log"
+fi
+
+# Without --tls-verify-peer: no client certificate, no DN.
+log="$tmp/x509-noverify.calls"
+start_server x509-noverify --tls=require --tls-certificates="$pki/server" "$features" \
+    log="$log" "${dn_calls[@]}"
+connect "$uri" "$with_cert" || { cat "$tmp/connect.err" >&2; fail "--tls-certificates: the client was refused"; }
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_count 1 '^call IsTLS\(""\) = true$' "$log"
+if dn_supported; then
+    expect_count 1 '^call PeerTLSDN\(""\) = $' "$log"
+    expect_count 1 '^call PeerTLSIssuerDN\(""\) = $' "$log"
+    echo "security: X.509: PeerTLSDN and PeerTLSIssuerDN name the client's certificate and its CA"
+else
+    echo "security: X.509: the client certificate is verified (PeerTLSDN needs nbdkit 1.40)"
+fi
 
 # --- ReadPassword -----------------------------------------------------
 file_secret="file-secret-$RANDOM$RANDOM"
