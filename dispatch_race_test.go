@@ -25,6 +25,8 @@ type countingLog struct {
 
 func (l *countingLog) debug(string)                { atomic.AddInt64(&l.debugs, 1) }
 func (l *countingLog) error(string, syscall.Errno) { atomic.AddInt64(&l.errors, 1) }
+func (l *countingLog) setError(syscall.Errno)      {}
+func (l *countingLog) takeSetError() syscall.Errno { return 0 }
 
 // racePlugin's connections implement every optional interface.  Each
 // connection fills reads with its own number, so a lookup that found

@@ -22,6 +22,9 @@ type recordingLog struct {
 	errors []string
 	errnos []syscall.Errno
 	debugs []string
+	// setErrno is SetError's, as nbdkit keeps it per thread; the
+	// tests call one callback at a time.
+	setErrno syscall.Errno
 }
 
 func (l *recordingLog) debug(msg string) {
@@ -37,6 +40,20 @@ func (l *recordingLog) error(msg string, errno syscall.Errno) {
 	l.errnos = append(l.errnos, errno)
 }
 
+func (l *recordingLog) setError(errno syscall.Errno) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.setErrno = errno
+}
+
+func (l *recordingLog) takeSetError() syscall.Errno {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errno := l.setErrno
+	l.setErrno = 0
+	return errno
+}
+
 func (l *recordingLog) last(t *testing.T) (string, syscall.Errno) {
 	t.Helper()
 	l.mu.Lock()
@@ -47,7 +64,31 @@ func (l *recordingLog) last(t *testing.T) (string, syscall.Errno) {
 	return l.errors[len(l.errors)-1], l.errnos[len(l.errnos)-1]
 }
 
-// useLog installs a fresh recorder and plugin for one test.
+// TestSetErrorPrecedence: an errno the error carries wins over
+// SetError's, which wins over the EIO default, and is used only once.
+func TestSetErrorPrecedence(t *testing.T) {
+	log := setup(t, &testPlugin{})
+	SetError(syscall.EACCES)
+	reportError("PRead", errors.New("plain"))
+	if _, errno := log.last(t); errno != syscall.EACCES {
+		t.Errorf("SetError then a plain error: errno %v, want EACCES", errno)
+	}
+	reportError("PRead", errors.New("plain again"))
+	if _, errno := log.last(t); errno != syscall.EIO {
+		t.Errorf("SetError used twice: errno %v, want EIO", errno)
+	}
+	SetError(syscall.EACCES)
+	reportError("PRead", PluginError{Errmsg: "own", Errno: syscall.EROFS})
+	if _, errno := log.last(t); errno != syscall.EROFS {
+		t.Errorf("SetError then an error with its errno: errno %v, want EROFS", errno)
+	}
+	reportError("PRead", errors.New("after"))
+	if _, errno := log.last(t); errno != syscall.EIO {
+		t.Errorf("SetError kept after an error with its own errno: errno %v, want EIO", errno)
+	}
+}
+
+// setup installs a fresh recorder and plugin for one test.
 func setup(t *testing.T, p PluginInterface) *recordingLog {
 	t.Helper()
 	log := &recordingLog{}

@@ -35,6 +35,14 @@ func (e PluginError) Error() string {
 // errnoOf chooses the errno that the client sees for err: a PluginError's
 // Errno, else a wrapped syscall.Errno, else EIO.
 func errnoOf(err error) syscall.Errno {
+	if errno := errnoIn(err); errno != 0 {
+		return errno
+	}
+	return syscall.EIO
+}
+
+// errnoIn is the errno err carries itself, or 0.
+func errnoIn(err error) syscall.Errno {
 	var value PluginError
 	if errors.As(err, &value) && value.Errno != 0 {
 		return value.Errno
@@ -47,7 +55,7 @@ func errnoOf(err error) syscall.Errno {
 	if errors.As(err, &errno) && errno != 0 {
 		return errno
 	}
-	return syscall.EIO
+	return 0
 }
 
 // notImplemented is what the default methods of Plugin and Connection
@@ -60,9 +68,18 @@ func notImplemented(method string) error {
 	}
 }
 
-// reportError hands a callback's error to nbdkit: message and errno.
+// reportError hands a callback's error to nbdkit: message and errno,
+// the error's own, else one the callback set with SetError (as in the
+// in-tree binding), else EIO.
 func reportError(method string, err error) {
-	server.error(method+": "+err.Error(), errnoOf(err))
+	errno := errnoIn(err)
+	if set := server.takeSetError(); errno == 0 {
+		errno = set
+	}
+	if errno == 0 {
+		errno = syscall.EIO
+	}
+	server.error(method+": "+err.Error(), errno)
 }
 
 // catchPanic, deferred by every callback, turns a panic into a failed

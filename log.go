@@ -12,6 +12,26 @@ go_nbdkit_debug (_GoString_ msg)
   nbdkit_debug ("%.*s", (int) _GoStringLen (msg), _GoStringPtr (msg));
 }
 
+// What SetError set on this thread, for the error of the callback
+// that fails next (see reportError): nbdkit's own is write-only.
+static __thread int set_errno;
+
+static void
+go_nbdkit_set_error (int errnum)
+{
+  set_errno = errnum;
+  nbdkit_set_error (errnum);
+}
+
+static int
+go_take_set_error (void)
+{
+  int errnum = set_errno;
+
+  set_errno = 0;
+  return errnum;
+}
+
 static void
 go_nbdkit_error (_GoString_ msg, int errnum)
 {
@@ -51,9 +71,15 @@ func Error(msg string) {
 }
 
 // SetError sets the errno that the client sees when the current
-// callback fails.  Returning a PluginError does this for you.
+// callback fails.  Returning a PluginError does this for you.  A
+// callback that calls SetError and then returns an error without an
+// errno of its own (errors.New, fmt.Errorf without %w of one) fails
+// with SetError's errno instead of EIO; an errno the error carries
+// (PluginError.Errno, a wrapped syscall.Errno) wins over it.  Call it
+// from the callback's own goroutine: like nbdkit_set_error, it is per
+// thread.
 func SetError(err syscall.Errno) {
-	C.nbdkit_set_error(C.int(err))
+	server.setError(err)
 }
 
 // serverLog is where messages go: nbdkit itself, or a recorder in tests
@@ -61,6 +87,10 @@ func SetError(err syscall.Errno) {
 type serverLog interface {
 	debug(msg string)
 	error(msg string, errno syscall.Errno)
+	// setError and takeSetError keep SetError's errno for this
+	// thread's next failing callback.
+	setError(errno syscall.Errno)
+	takeSetError() syscall.Errno
 }
 
 var server serverLog = nbdkitLog{}
@@ -82,6 +112,10 @@ func (nbdkitLog) debug(msg string) {
 func (nbdkitLog) error(msg string, errno syscall.Errno) {
 	C.go_nbdkit_error(visibleNUL(msg), C.int(errno))
 }
+
+func (nbdkitLog) setError(errno syscall.Errno) { C.go_nbdkit_set_error(C.int(errno)) }
+
+func (nbdkitLog) takeSetError() syscall.Errno { return syscall.Errno(C.go_take_set_error()) }
 
 // nbdkit 1.36 and later quote each debug line as a C string.  They are
 // the versions that have nbdkit_peer_security_context, new in 1.36.

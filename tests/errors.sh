@@ -6,13 +6,17 @@
 #   fmt.Errorf("...: %w", syscall.EINVAL)    -> EINVAL (inval)
 #   &os.PathError{Err: syscall.ENOSPC}       -> ENOSPC (nospc)
 #   errors.New("...")                        -> EIO    (plain)
+#   SetError(ENOSPC), errors.New("...")      -> ENOSPC (seterror, as in
+#                                               the in-tree binding)
+#   SetError(ENOSPC), PluginError{EPERM}     -> EPERM  (seterror-own)
 # The test plugin fails PRead and PWrite only at offset 8192; every
 # other request on the same connection still works.
 . "$abs_top_srcdir/tests/functions.sh"
 
 plugin=$(test_plugin test)
 
-for kind in perm:EPERM permptr:EPERM inval:EINVAL nospc:ENOSPC plain:EIO; do
+for kind in perm:EPERM permptr:EPERM inval:EINVAL nospc:ENOSPC plain:EIO \
+            seterror:ENOSPC seterror-own:EPERM; do
     errno=${kind#*:} kind=${kind%:*}
     start_server "$kind" "$plugin" size=1M write=true \
         fail=PRead:"$kind" fail=PWrite:"$kind"

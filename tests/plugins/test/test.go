@@ -24,8 +24,11 @@
 //	                at offset 8192).  KIND is perm (a PluginError with
 //	                EPERM), permptr (a *PluginError with EPERM), inval
 //	                (an error wrapping syscall.EINVAL), nospc (an
-//	                *os.PathError wrapping ENOSPC) or plain (errors.New,
-//	                which the client sees as EIO)
+//	                *os.PathError wrapping ENOSPC), plain (errors.New,
+//	                which the client sees as EIO), seterror
+//	                (nbdkit.SetError(ENOSPC), then errors.New) or
+//	                seterror-own (nbdkit.SetError(ENOSPC), then a
+//	                PluginError with EPERM)
 //	debug=TEXT      call nbdkit.Debug(TEXT) and nbdkit.Error(TEXT) once
 //	                in GetReady; debug=nul uses "before\x00after"
 //
@@ -209,6 +212,12 @@ func failure(method string) error {
 		return fmt.Errorf("%s: %w", msg, syscall.EINVAL)
 	case "nospc":
 		return &os.PathError{Op: msg, Path: "/nospc", Err: syscall.ENOSPC}
+	case "seterror":
+		nbdkit.SetError(syscall.ENOSPC)
+		return errors.New(msg)
+	case "seterror-own":
+		nbdkit.SetError(syscall.ENOSPC)
+		return nbdkit.PluginError{Errmsg: msg, Errno: syscall.EPERM}
 	default:
 		return errors.New(msg)
 	}
