@@ -43,6 +43,8 @@ go_nbdkit_error (_GoString_ msg, int errnum)
 import "C"
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -93,7 +95,56 @@ type serverLog interface {
 	takeSetError() syscall.Errno
 }
 
-var server serverLog = nbdkitLog{}
+var server serverLog = newServerLog()
+
+// newServerLog is nbdkit's log, or stderr outside nbdkit (see
+// ErrNoServer), where nbdkit_debug and nbdkit_error are not there.
+func newServerLog() serverLog {
+	if insideNbdkit {
+		return nbdkitLog{}
+	}
+	return &stderrLog{}
+}
+
+// stderrLog writes what nbdkit would log to stderr, as nbdkit writes
+// it: "nbdkit: debug: ..." and "nbdkit: error: ...".
+type stderrLog struct {
+	mu       sync.Mutex
+	setErrno syscall.Errno
+}
+
+func (l *stderrLog) debug(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		line, rest, more := nextLine(msg)
+		fmt.Fprintf(os.Stderr, "nbdkit: debug: %s\n", debugText(line, false))
+		if !more {
+			return
+		}
+		msg = rest
+	}
+}
+
+func (l *stderrLog) error(msg string, errno syscall.Errno) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(os.Stderr, "nbdkit: error: %s\n", visibleNUL(msg))
+}
+
+func (l *stderrLog) setError(errno syscall.Errno) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.setErrno = errno
+}
+
+func (l *stderrLog) takeSetError() syscall.Errno {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errno := l.setErrno
+	l.setErrno = 0
+	return errno
+}
 
 type nbdkitLog struct{}
 

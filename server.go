@@ -98,6 +98,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,6 +111,30 @@ import (
 // ErrNotSupported is returned by functions that the running nbdkit
 // does not have (they appeared in a later release).
 var ErrNotSupported = errors.New("not supported by this nbdkit")
+
+// ErrNoServer is returned, wrapped, by functions that need nbdkit when
+// the plugin's code runs without it: in a test binary (go test), or a
+// tool that imports the package.  Debug and Error then write to
+// stderr, AbsolutePath and Realpath work as they would in nbdkit,
+// Nanosleep sleeps, Shutdown does nothing and StdioSafe is true; every
+// other function returns an error wrapping ErrNoServer, never crashes.
+var ErrNoServer = errors.New("not running in nbdkit")
+
+// insideNbdkit: the plugin was loaded by nbdkit, whose nbdkit_*
+// functions it can call.  Elsewhere their addresses are 0.
+var insideNbdkit = func() bool {
+	name := C.CString("nbdkit_debug")
+	defer C.free(unsafe.Pointer(name))
+	return C.go_nbdkit_symbol(name) != nil
+}()
+
+// noServer is the error of function outside nbdkit, or nil inside.
+func noServer(function string) error {
+	if insideNbdkit {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", function, ErrNoServer)
+}
 
 // cString copies s for a C call, refusing a NUL byte that C would
 // silently treat as the end of the string.  Free the result.
@@ -137,6 +162,9 @@ func parseError(function, what, s string, err error) error {
 // ParseSize parses a size with an optional scale suffix, such as 512,
 // 64K or 2G (see nbdkit_parse_size in nbdkit-plugin(3)).
 func ParseSize(s string) (int64, error) {
+	if err := noServer("ParseSize"); err != nil {
+		return 0, err
+	}
 	cs, err := cString("size", s)
 	if err != nil {
 		return 0, err
@@ -152,6 +180,9 @@ func ParseSize(s string) (int64, error) {
 // ParseBool parses a boolean the way nbdkit does: 1, true, yes, on and
 // 0, false, no, off, in any case.
 func ParseBool(s string) (bool, error) {
+	if err := noServer("ParseBool"); err != nil {
+		return false, err
+	}
 	cs, err := cString("boolean", s)
 	if err != nil {
 		return false, err
@@ -166,6 +197,9 @@ func ParseBool(s string) (bool, error) {
 
 // callParser passes what and s to one of nbdkit's parsers.
 func callParser(function, what, s string, parse func(what, str *C.char) (C.int, error)) error {
+	if err := noServer(function); err != nil {
+		return err
+	}
 	cwhat, err := cString("what", what)
 	if err != nil {
 		return err
@@ -301,6 +335,9 @@ func (f *newerFunction) lookup() unsafe.Pointer {
 }
 
 func (f *newerFunction) notSupported() error {
+	if err := noServer(f.name); err != nil {
+		return err
+	}
 	return fmt.Errorf("%s: %w (it needs a newer nbdkit)", f.name, ErrNotSupported)
 }
 
@@ -413,6 +450,9 @@ func ReadPassword(value string) (string, error) {
 			"without --run",
 			value), Errno: syscall.EINVAL}
 	}
+	if err := noServer("ReadPassword"); err != nil {
+		return "", err
+	}
 	cs, err := cString("password parameter", value)
 	if err != nil {
 		return "", err
@@ -458,6 +498,13 @@ func pathFunction(function, path string, call func(*C.char) (*C.char, error)) (s
 // Realpath returns the canonical absolute path of an existing path,
 // relative paths being taken from the directory nbdkit started in.
 func Realpath(path string) (string, error) {
+	if !insideNbdkit {
+		abs, err := AbsolutePath(path)
+		if err != nil {
+			return "", err
+		}
+		return filepath.EvalSymlinks(abs)
+	}
 	return pathFunction("Realpath", path, func(p *C.char) (*C.char, error) {
 		ret, err := C.nbdkit_realpath(p)
 		return ret, err
@@ -467,6 +514,13 @@ func Realpath(path string) (string, error) {
 // AbsolutePath makes path absolute, relative to the directory nbdkit
 // started in; the path need not exist.
 func AbsolutePath(path string) (string, error) {
+	if !insideNbdkit {
+		if strings.IndexByte(path, 0) >= 0 {
+			return "", PluginError{Errmsg: fmt.Sprintf("AbsolutePath: %q contains a NUL byte", path),
+				Errno: syscall.EINVAL}
+		}
+		return filepath.Abs(path)
+	}
 	return pathFunction("AbsolutePath", path, func(p *C.char) (*C.char, error) {
 		ret, err := C.nbdkit_absolute_path(p)
 		return ret, err
@@ -484,7 +538,7 @@ func Nanosleep(d time.Duration) error {
 	if d < 0 {
 		d = 0
 	}
-	if !serving.Load() {
+	if !serving.Load() || !insideNbdkit {
 		time.Sleep(d)
 		return nil
 	}
@@ -503,6 +557,9 @@ func Nanosleep(d time.Duration) error {
 // valid in connection callbacks (from PreConnect on); elsewhere it
 // returns an error.
 func ExportName() (string, error) {
+	if err := noServer("ExportName"); err != nil {
+		return "", err
+	}
 	name := C.nbdkit_export_name()
 	if name == nil {
 		return "", PluginError{Errmsg: "ExportName: no export name here (call it in a connection callback)",
@@ -513,6 +570,9 @@ func ExportName() (string, error) {
 
 // IsTLS reports whether the client has completed TLS authentication.
 func IsTLS() (bool, error) {
+	if err := noServer("IsTLS"); err != nil {
+		return false, err
+	}
 	r := C.nbdkit_is_tls()
 	if r == -1 {
 		return false, PluginError{Errmsg: "IsTLS: no client here (call it in a connection callback)",
@@ -536,6 +596,9 @@ func (a *VsockAddr) String() string { return fmt.Sprintf("vsock:%d:%d", a.CID, a
 // PeerName returns the client's address: a *net.UnixAddr, *net.TCPAddr
 // or *VsockAddr.
 func PeerName() (net.Addr, error) {
+	if err := noServer("PeerName"); err != nil {
+		return nil, err
+	}
 	var storage C.struct_sockaddr_storage
 	length := C.socklen_t(unsafe.Sizeof(storage))
 	if r, err := C.nbdkit_peer_name((*C.struct_sockaddr)(unsafe.Pointer(&storage)), &length); r == -1 {
@@ -546,15 +609,25 @@ func PeerName() (net.Addr, error) {
 }
 
 // PeerPID returns the process ID of a client on a Unix socket.
-func PeerPID() (int64, error) { return peerID("PeerPID", C.nbdkit_peer_pid()) }
+func PeerPID() (int64, error) {
+	return peerID("PeerPID", func() C.int64_t { return C.nbdkit_peer_pid() })
+}
 
 // PeerUID returns the user ID of a client on a Unix socket.
-func PeerUID() (int64, error) { return peerID("PeerUID", C.nbdkit_peer_uid()) }
+func PeerUID() (int64, error) {
+	return peerID("PeerUID", func() C.int64_t { return C.nbdkit_peer_uid() })
+}
 
 // PeerGID returns the group ID of a client on a Unix socket.
-func PeerGID() (int64, error) { return peerID("PeerGID", C.nbdkit_peer_gid()) }
+func PeerGID() (int64, error) {
+	return peerID("PeerGID", func() C.int64_t { return C.nbdkit_peer_gid() })
+}
 
-func peerID(function string, r C.int64_t) (int64, error) {
+func peerID(function string, call func() C.int64_t) (int64, error) {
+	if err := noServer(function); err != nil {
+		return -1, err
+	}
+	r := call()
 	if r == -1 {
 		return -1, PluginError{Errmsg: function + ": not known (not in a connection callback, or the client is not on a Unix socket)",
 			Errno: syscall.EINVAL}
@@ -641,6 +714,8 @@ func Disconnect(force bool) error {
 
 // StdioSafe reports whether the plugin may use stdin and stdout: false
 // when nbdkit serves over them (-s) or they belong to a --run command.
+//
+// Outside nbdkit (see ErrNoServer) it is true.
 func StdioSafe() bool {
-	return C.nbdkit_stdio_safe() == 1
+	return !insideNbdkit || C.nbdkit_stdio_safe() == 1
 }
