@@ -510,7 +510,7 @@ func checkBlockSize(minimum, preferred, maximum uint32) error {
 func go_extents(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t,
 	extents *C.struct_nbdkit_extents) C.int {
 	return C.int(callExtents(uintptr(id), uint32(count), uint64(offset), uint32(flags),
-		ExtentList{extents}))
+		ExtentList{extents: extents}))
 }
 
 func callExtents(id uintptr, count uint32, offset uint64, flags uint32,

@@ -4,7 +4,8 @@
 # features plugin's Extents doing it wrong (out of order, gaps, an
 # unknown type, no extent, an error, a panic): the client gets an error
 # and the server serves on, or nbdkit clips where nbdkit-plugin(3) says
-# it does.  A connection without Extenter reports everything as data.
+# it does.  A plugin's own list (NewExtentList), merged by nbdkit and
+# read back.  A connection without Extenter reports everything as data.
 . "$abs_top_srcdir/tests/functions.sh"
 . "$abs_top_srcdir/tests/plugins/features/functions.sh"
 
@@ -120,6 +121,34 @@ expect_count 2 'error: Extents: panic: features plugin: Extents panicked as aske
 expect_no_grep 'SIGSEGV|fatal error|core dumped' "$tmp/modes.log"
 expect_count 2 '^Extents 65536@4096 flags=0 mode=(before|beyond)$' "$log"
 expect_count 1 '^Extents 65536@4096 flags=REQ_ONE mode=panic$' "$log"
+
+# --- a list of the plugin's own: NewExtentList, read back, merged -----
+# extents=merged builds the quarters from 4096-byte pieces in a list of
+# its own, which nbdkit clips to the request and merges; the plugin
+# reads it back (Count, Extent) and copies it into the answer.
+log="$tmp/merged.calls"
+start_server merged "$features" log="$log" conn=extents extents=merged
+nbdsh_status "$uri" '
+Q = M // 4
+assert status(M, 0) == [Q, 0, Q, 3, Q, 2, Q, 0], status(M, 0)
+assert status(65536, 4096) == [65536, 0], status(65536, 4096)
+assert status(Q, Q - 4096) == [4096, 0, Q - 4096, 3], status(Q, Q - 4096)
+assert status(Q, Q - 4096, nbd.CMD_FLAG_REQ_ONE) == [4096, 0]
+'
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+Q=262144
+expect_count 1 "^Extents merged: 4 extents: 0\\+$Q:0 $Q\\+$Q:3 $((2 * Q))\\+$Q:2 $((3 * Q))\\+$Q:0\$" "$log"
+expect_count 1 '^Extents merged: 1 extents: 4096\+65536:0$' "$log"
+expect_count 2 "^Extents merged: 2 extents: $((Q - 4096))\\+4096:0 $Q\\+$((Q - 4096)):3\$" "$log"
+# A range that ends before it starts is refused; an extent out of
+# range is an error (nbdkit would abort); Free frees only the plugin's
+# own list, once.
+expect_count 4 '^NewExtentList\([0-9]+, [0-9]+\): NewExtentList: nbdkit refused the range from [0-9]+ to [0-9]+ \(errno 34: ' "$log"
+expect_count 4 'error: nbdkit_extents_new: start \([0-9]+\) >= end' "$tmp/merged.log"
+expect_count 1 '^Extent\(4\): ExtentList.Extent: no extent 4 in a list of 4 \(errno 22: ' "$log"
+expect_count 4 '^answer after Free: [1-9][0-9]* extents$' "$log"
+expect_count 4 '^own list after Free: 0 extents$' "$log"
+expect_no_grep 'SIGSEGV|fatal error|core dumped|Assertion|double free' "$tmp/merged.log"
 
 # Without Extents: everything is data, as nbdkit says for a plugin
 # without .extents; Extents is never reached.  conn=plain has no

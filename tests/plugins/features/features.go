@@ -29,7 +29,8 @@
 //	                 plugin that does not implement it (default true)
 //	cache=MODE       CanCache: none, emulate or native (default)
 //	canextents=BOOL  CanExtents (default true)
-//	extents=MODE     Extents: normal (default), outoforder, gap, late,
+//	extents=MODE     Extents: normal (default), merged (normal, built
+//	                 in a list of its own), outoforder, gap, late,
 //	                 before, beyond, badtype, empty, error or panic
 //	                 (conn.go); export: the export name is the mode
 //	description=TEXT ExportDescription; nul, long, error and panic are
