@@ -35,8 +35,8 @@ nbdsh_status "$uri" "$block_status"
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
 expect_count 0 'sparse: extents of' "$tmp/zero.log"
 
-# A flag the plugin does not declare: nbdkit 1.32 warns, naming the C
-# variable it looked for, and serves on.
+# A flag the plugin does not declare: nbdkit (1.32 to 1.42 at least)
+# warns, naming the C variable it looked for, and serves on.
 start_server nosuch -D sparse.nosuch=1 "$sparse" size=1M
 nbdsh_status "$uri" "$block_status"
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
