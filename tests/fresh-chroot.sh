@@ -35,6 +35,9 @@ cache=${NBDKIT_GO_CI_CACHE:-/var/tmp/nbdkit-go-ci}
 logs=$cache/logs-$suite
 base=$cache/$suite-base.tar
 started=$SECONDS
+# This script's output, also for a trap run while a command's output
+# goes to a log.
+exec 3>&1
 
 say () { echo "fresh-chroot $suite: $*"; }
 minutes () { awk -v s=$((SECONDS - $1)) 'BEGIN { printf "%.1f min", s / 60 }'; }
@@ -88,11 +91,27 @@ rm -rf "$logs" && mkdir -p "$logs" || die "cannot make $logs"
 root=$(mktemp -d "$cache/chroot-$suite.XXXXXX") && chmod 755 "$root" ||
     die "cannot make a directory in $cache"
 
+# bg COMMAND...: run COMMAND in the background and wait for it, so that
+# a signal ends this script (and so removes the chroot) at once, not
+# after COMMAND; the cleanup ends COMMAND.
+bg_pid=
+bg ()
+{
+    local status
+    "$@" &
+    bg_pid=$!
+    wait "$bg_pid"
+    status=$?
+    bg_pid=
+    return "$status"
+}
+
 mounted () { awk -v d="$root" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts; }
 cleanup ()
 {
     local pid tries
     trap - EXIT INT TERM HUP
+    [ -z "$bg_pid" ] || kill "$bg_pid" 2>/dev/null
     # Processes left inside the chroot (a daemon a test forgot) would
     # keep its mounts busy: end them, by pid.
     for tries in 1 2 3; do
@@ -115,8 +134,8 @@ cleanup ()
         rm -rf --one-file-system "$root"
     fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'cleanup >&3 2>&1' EXIT
+trap '{ say "interrupted"; result "0 passed, 1 failed, 0 skipped"; } >&3; exit 130' INT TERM HUP
 
 # The base: debootstrap once, cached as a tarball outside the tree.
 if [ -f "$base" ] && [ "${NBDKIT_GO_CI_REFRESH:-0}" != 1 ] &&
@@ -127,7 +146,7 @@ if [ -f "$base" ] && [ "${NBDKIT_GO_CI_REFRESH:-0}" != 1 ] &&
 else
     t=$SECONDS
     say "debootstrap --variant=minbase $suite (log: $logs/debootstrap.log)"
-    debootstrap --variant=minbase "$suite" "$root" >"$logs/debootstrap.log" 2>&1 ||
+    bg debootstrap --variant=minbase "$suite" "$root" >"$logs/debootstrap.log" 2>&1 3>&- ||
         { tail -n 20 "$logs/debootstrap.log"; die "debootstrap failed"; }
     tar -C "$root" --numeric-owner -cpf "$base.tmp" . && mv "$base.tmp" "$base" ||
         { rm -f "$base.tmp"; die "cannot write $base"; }
@@ -156,17 +175,17 @@ say "checkout of $(git -C "$root$checkout" log -1 --format='%h %s' | cut -c1-60)
 # root, with the environment of a fresh login and no terminal.
 in_chroot ()
 {
-    timeout -k 10 "$1" chroot "$root" /usr/bin/env -i \
+    bg timeout -k 10 "$1" chroot "$root" /usr/bin/env -i \
         HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         DEBIAN_FRONTEND=noninteractive \
-        /bin/bash -c "cd $checkout && $2" </dev/null
+        /bin/bash -c "cd $checkout && $2" </dev/null 3>&-
 }
 
 # --- The quick start ----------------------------------------------------
 t=$SECONDS
 printf '%s\n' "$quick_start" >"$root/root/quick-start.sh"
-in_chroot 1800 "bash /root/quick-start.sh" >"$logs/quick-start.log" 2>&1
+in_chroot 900 "bash /root/quick-start.sh" >"$logs/quick-start.log" 2>&1
 status=$?
 if [ "$status" -ne 0 ]; then
     tail -n 40 "$logs/quick-start.log"
@@ -180,7 +199,7 @@ in_chroot 60 'echo "versions: $(nbdkit --version), $($(sed -n "s/^GO = //p" Make
 
 # --- The test command ---------------------------------------------------
 t=$SECONDS
-in_chroot 2700 "$test_command" >"$logs/make-check.log" 2>&1
+in_chroot 1500 "$test_command" >"$logs/make-check.log" 2>&1
 status=$?
 say "the test command exited with status $status ($(minutes $t)); log: $logs/make-check.log"
 suitelog=$root$checkout/test-suite.log
