@@ -29,6 +29,7 @@ type connection struct {
 // newConnection discovers what conn implements, and returns the
 // connection and its enum connection_capability bits for wrapper.c.
 func newConnection(conn ConnectionInterface) (*connection, uint32) {
+	checkConnection(conn)
 	c := &connection{ConnectionInterface: conn}
 	var caps uint32
 	discover := func(found bool, bit uint32) {

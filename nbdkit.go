@@ -318,6 +318,7 @@ func PluginInitialize(name string, impl PluginInterface) (plugin unsafe.Pointer)
 		return nil
 	}
 	pluginImpl = impl
+	checkPlugin(impl)
 	return unsafe.Pointer(C.wrapper_plugin_init(info))
 }
 
