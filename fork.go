@@ -42,6 +42,7 @@ func prepareReexec() {
 		return
 	}
 	command.socketActivated = C.reexec_socket_activated() != 0
+	debugOff.Store(!command.verbose)
 	var flags C.int
 	if command.forks() {
 		flags |= C.REEXEC_FORKS

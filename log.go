@@ -47,6 +47,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -61,8 +62,30 @@ import (
 // (UTF-8 too, byte by byte).  A NUL byte, which a C string cannot
 // hold, is written as <NUL>.
 func Debug(msg string) {
+	if debugOff.Load() {
+		return
+	}
 	server.debug(msg)
 }
+
+// Debugf is Debug with fmt.Sprintf's formatting.  Without nbdkit -v it
+// returns at once, without formatting: a debug line costs nothing
+// then (but what Go does to pass args).
+func Debugf(format string, args ...interface{}) {
+	if debugOff.Load() {
+		return
+	}
+	server.debug(fmt.Sprintf(format, args...))
+}
+
+// Errorf is Error with fmt.Sprintf's formatting.
+func Errorf(format string, args ...interface{}) {
+	server.error(fmt.Sprintf(format, args...), 0)
+}
+
+// debugOff is set at load when nbdkit runs without -v, which shows no
+// debug output: Debug and Debugf then skip the work.
+var debugOff atomic.Bool
 
 // Error writes msg to nbdkit's error output.  Returning an error from a
 // method does this for you; Error is for problems a method recovers

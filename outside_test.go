@@ -110,3 +110,24 @@ func TestOutsideNbdkit(t *testing.T) {
 		t.Errorf("SetError outside nbdkit: kept %v", errno)
 	}
 }
+
+// TestDebugfErrorf: formatted like fmt.Sprintf, and Debugf does nothing
+// when nbdkit shows no debug output (no -v).
+func TestDebugfErrorf(t *testing.T) {
+	log := setup(t, &testPlugin{})
+	Debugf("%s=%d", "answer", 42)
+	Errorf("failed %q", "x")
+	debugOff.Store(true)
+	Debugf("hidden %d", 1)
+	Debug("hidden")
+	debugOff.Store(false)
+	if len(log.debugs) != 1 || log.debugs[0] != "answer=42" {
+		t.Errorf("debug: %q", log.debugs)
+	}
+	if len(log.errors) != 1 || log.errors[0] != `failed "x"` {
+		t.Errorf("errors: %q", log.errors)
+	}
+	if _, err := ParseSizeOf("size", "1M"); !errors.Is(err, ErrNoServer) {
+		t.Errorf("ParseSizeOf outside nbdkit: %v", err)
+	}
+}

@@ -162,17 +162,31 @@ func parseError(function, what, s string, err error) error {
 // ParseSize parses a size with an optional scale suffix, such as 512,
 // 64K or 2G (see nbdkit_parse_size in nbdkit-plugin(3)).
 func ParseSize(s string) (int64, error) {
-	if err := noServer("ParseSize"); err != nil {
+	return parseSize("ParseSize", "", s)
+}
+
+// ParseSizeOf is ParseSize with the name of the value in its error,
+// as the other Parse* functions have: ParseSizeOf("size", value).
+func ParseSizeOf(what, s string) (int64, error) {
+	return parseSize("ParseSizeOf", what, s)
+}
+
+func parseSize(function, what, s string) (int64, error) {
+	if err := noServer(function); err != nil {
 		return 0, err
 	}
-	cs, err := cString("size", s)
+	name := what
+	if name == "" {
+		name = "size"
+	}
+	cs, err := cString(name, s)
 	if err != nil {
 		return 0, err
 	}
 	defer C.free(unsafe.Pointer(cs))
 	r, err := C.nbdkit_parse_size(cs)
 	if r == -1 {
-		return 0, parseError("ParseSize", "", s, err)
+		return 0, parseError(function, what, s, err)
 	}
 	return int64(r), nil
 }

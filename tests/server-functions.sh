@@ -25,7 +25,7 @@ expect_line ()
 # Good input: FUNCTION:ARG=RESULT.
 good=(
     ParseSize:1M=1048576 ParseSize:512=512 ParseSize:2k=2048 ParseSize:1G=1073741824
-    ParseSize:0=0
+    ParseSize:0=0 ParseSizeOf:64K=65536
     ParseBool:on=true ParseBool:OFF=false ParseBool:Yes=true ParseBool:0=false
     ParseBool:true=true ParseBool:1=true ParseBool:no=false
     ParseInt:0x10=16 ParseInt:010=8 ParseInt:-5=-5 ParseInt:2147483647=2147483647
@@ -43,7 +43,7 @@ good=(
 )
 # Bad input: FUNCTION:ARG=ERRNO (the errno in the error's text).
 bad=(
-    ParseSize:1X=22 ParseSize:=22 ParseSize:abc=22 ParseSize:-1=22
+    ParseSize:1X=22 ParseSize:=22 ParseSize:abc=22 ParseSize:-1=22 ParseSizeOf:1X=22
     ParseBool:maybe=22 ParseBool:=22 ParseBool:2=22
     ParseInt:1.5=22 ParseInt:12abc=22 ParseInt:=22 ParseInt:0x=22 ParseInt:2147483648=34
     ParseUint:-1=22 ParseUint:4294967296=34
@@ -136,6 +136,8 @@ for spec in "${bad[@]}"; do
     f=${call%%:*} arg=${call#*:}
     expect_grep "^call $f\(\"$arg\"\) error: .*$f: cannot parse \"$arg\" \(errno $errno:" "$log"
 done
+# ParseSizeOf names the value, as the Parse* family does.
+expect_grep '^call ParseSizeOf\("1X"\) error: testvalue: ParseSizeOf: cannot parse "1X"' "$log"
 for f in "${nul[@]}"; do
     expect_grep "^call $f\(\"1\\\\x002\"\) error: .*\"1\\\\x002\" contains a NUL byte \(errno 22:" "$log"
 done

@@ -104,6 +104,7 @@ func result(v interface{}, err error) (interface{}, error) { return v, err }
 
 var serverFunctions = map[string]func(arg string) (interface{}, error){
 	"ParseSize":        func(a string) (interface{}, error) { return result(nbdkit.ParseSize(a)) },
+	"ParseSizeOf":      func(a string) (interface{}, error) { return result(nbdkit.ParseSizeOf(what, a)) },
 	"ParseBool":        func(a string) (interface{}, error) { return result(nbdkit.ParseBool(a)) },
 	"ParseInt":         func(a string) (interface{}, error) { return result(nbdkit.ParseInt(what, a)) },
 	"ParseUint":        func(a string) (interface{}, error) { return result(nbdkit.ParseUint(what, a)) },
