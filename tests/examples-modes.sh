@@ -173,6 +173,36 @@ assert file_at(100000, len(data)) == data
 assert file_at(3 << 20, 3) == b"FUA"
 '
 
+# readerat: nbdkit.NewReaderAtConnection over the file, written, flushed
+# and read back; readonly=yes refuses writes.
+check_readerat='
+import os
+path = os.environ["FILE"]
+data = ("readerat %s " % os.environ["MODE"]).encode() * 1000
+assert h.get_size() == 4 << 20
+assert h.can_flush() and not h.is_read_only()
+with open(path, "rb") as f:
+    assert h.pread(65536, 0) == f.read(65536)
+h.pwrite(data, 4096)
+h.flush()
+assert h.pread(len(data), 4096) == data
+with open(path, "rb") as f:
+    f.seek(4096)
+    assert f.read(len(data)) == data
+'
+check_readerat_ro='
+import errno, os
+assert h.is_read_only()
+with open(os.environ["FILE"], "rb") as f:
+    assert h.pread(65536, 65536) == f.read(131072)[65536:]
+h.set_strict_mode(0)
+try:
+    h.pwrite(b"x", 0)
+    raise AssertionError("a write to readonly=yes succeeded")
+except nbd.Error as e:
+    assert e.errnum == errno.EPERM, e
+'
+
 ### The modes.  Each runs $CHECK_SCRIPT against the served example.
 
 # mode_fg NAME PLUGIN ARGS...
@@ -218,7 +248,7 @@ mode_daemon ()
 # example.
 new_file () { head -c $((4 * 1024 * 1024)) /dev/urandom >"$FILE"; }
 
-for name in minimal dump-plugin exports ramdisk sparse disk disk-ro seekfile; do
+for name in minimal dump-plugin exports ramdisk sparse disk disk-ro seekfile readerat readerat-ro; do
     example=$name
     args=()
     case $name in
@@ -227,11 +257,13 @@ for name in minimal dump-plugin exports ramdisk sparse disk disk-ro seekfile; do
         disk) args=(file="$file") ;;
         disk-ro) example=disk args=(file="$file" readonly=yes) ;;
         seekfile) args=("$file") ;;            # the magic config key, file=
+        readerat) args=(file="$file") ;;
+        readerat-ro) example=readerat args=(file="$file" readonly=yes) ;;
     esac
     check=check_${name//-/_}
     CHECK_SCRIPT=${!check}
     for MODE in fg run daemon; do
-        case $example in disk|seekfile) new_file ;; esac
+        case $example in disk|seekfile|readerat) new_file ;; esac
         "mode_$MODE" "$name" "$(example_plugin "$example")" "${args[@]}"
         echo "$name: $MODE: checked"
     done
