@@ -114,6 +114,8 @@ for f in Nanosleep:50ms ExportName IsTLS PeerName PeerPID PeerUID PeerGID "${new
     [ "$f" != Disconnect ] || ! has Disconnect || continue
     calls+=("call=open:$f")
 done
+# CurrentClient: all of it at once in Open, an error in a goroutine.
+calls+=(call=open:CurrentClient call=go-open:CurrentClient)
 
 log="$tmp/funcs.calls"
 cd "$tmp/wd"
@@ -210,6 +212,8 @@ expect_line 'call PeerName("") = *net.UnixAddr network=unix' "$log"
 expect_line "call PeerPID(\"\") = $pid" "$log"
 expect_line "call PeerUID(\"\") = $uid" "$log"
 expect_line "call PeerGID(\"\") = $gid" "$log"
+expect_line "call CurrentClient(\"\") = export=some-export tls=false addr=*net.UnixAddr pid=$pid uid=$uid gid=$gid" "$log"
+expect_grep '^call CurrentClient\(""\) error: ExportName: no export name here' "$log"
 expect_grep '^Open #1 readonly=false export="some-export" \(<nil>\) tls=false \(<nil>\)$' "$log"
 
 # As root, a client running as another user shows that the uid and gid

@@ -132,6 +132,14 @@ var serverFunctions = map[string]func(arg string) (interface{}, error){
 	"PeerTLSDN":       func(string) (interface{}, error) { return result(nbdkit.PeerTLSDN()) },
 	"PeerTLSIssuerDN": func(string) (interface{}, error) { return result(nbdkit.PeerTLSIssuerDN()) },
 	"StdioSafe":       func(string) (interface{}, error) { return nbdkit.StdioSafe(), nil },
+	"CurrentClient": func(string) (interface{}, error) {
+		c, err := nbdkit.CurrentClient()
+		if err != nil {
+			return nil, err
+		}
+		return fmt.Sprintf("export=%s tls=%v addr=%T pid=%d uid=%d gid=%d",
+			c.ExportName, c.TLS, c.Addr, c.PID, c.UID, c.GID), nil
+	},
 	"PeerName": func(string) (interface{}, error) {
 		addr, err := nbdkit.PeerName()
 		if err != nil {
