@@ -22,9 +22,9 @@ type recordingLog struct {
 	errors []string
 	errnos []syscall.Errno
 	debugs []string
-	// setErrno is SetError's, as nbdkit keeps it per thread; the
-	// tests call one callback at a time.
-	setErrno syscall.Errno
+	// SetError's errno, which nbdkit keeps per thread; the tests
+	// call one callback at a time.
+	errnoSlot
 }
 
 func (l *recordingLog) debug(msg string) {
@@ -38,20 +38,6 @@ func (l *recordingLog) error(msg string, errno syscall.Errno) {
 	defer l.mu.Unlock()
 	l.errors = append(l.errors, msg)
 	l.errnos = append(l.errnos, errno)
-}
-
-func (l *recordingLog) setError(errno syscall.Errno) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.setErrno = errno
-}
-
-func (l *recordingLog) takeSetError() syscall.Errno {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	errno := l.setErrno
-	l.setErrno = 0
-	return errno
 }
 
 func (l *recordingLog) last(t *testing.T) (string, syscall.Errno) {

@@ -132,8 +132,29 @@ func newServerLog() serverLog {
 // stderrLog writes what nbdkit would log to stderr, as nbdkit writes
 // it: "nbdkit: debug: ..." and "nbdkit: error: ...".
 type stderrLog struct {
-	mu       sync.Mutex
-	setErrno syscall.Errno
+	mu sync.Mutex
+	errnoSlot
+}
+
+// errnoSlot keeps SetError's errno for a log that nbdkit's per-thread
+// error does not back (outside nbdkit, and in the unit tests).
+type errnoSlot struct {
+	mu    sync.Mutex
+	errno syscall.Errno
+}
+
+func (s *errnoSlot) setError(errno syscall.Errno) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errno = errno
+}
+
+func (s *errnoSlot) takeSetError() syscall.Errno {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errno := s.errno
+	s.errno = 0
+	return errno
 }
 
 func (l *stderrLog) debug(msg string) {
@@ -153,20 +174,6 @@ func (l *stderrLog) error(msg string, errno syscall.Errno) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(os.Stderr, "nbdkit: error: %s\n", visibleNUL(msg))
-}
-
-func (l *stderrLog) setError(errno syscall.Errno) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.setErrno = errno
-}
-
-func (l *stderrLog) takeSetError() syscall.Errno {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	errno := l.setErrno
-	l.setErrno = 0
-	return errno
 }
 
 type nbdkitLog struct{}
