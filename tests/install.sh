@@ -84,7 +84,7 @@ serve ()
     local args=()
     case $1 in
         ramdisk|sparse) args=(size=16M) ;;
-        disk|seekfile) truncate -s 1M "$tmp/disk.img"; args=(file="$tmp/disk.img") ;;
+        disk|seekfile|readerat) truncate -s 1M "$tmp/disk.img"; args=(file="$tmp/disk.img") ;;
     esac
     timeout -k 5 "$server_timeout" "$NBDKIT" -U - "$2" "${args[@]}" \
         --run "$(printf %q "$NBDSH")"' -u "$uri" -c "$CHECK_SCRIPT"'
