@@ -78,7 +78,9 @@ print("size=%d read_only=%s" % (size, h.is_read_only()))
 '
 export CHECK_SCRIPT=$check
 
-# serve EXAMPLE PLUGIN: nbdkit serves the plugin to nbdsh.
+# serve EXAMPLE PLUGIN: nbdkit serves the plugin to nbdsh, with the
+# parameters the example needs (a new example with required ones goes
+# here too).
 serve ()
 {
     local args=()
@@ -141,7 +143,8 @@ for go in "${gos[@]}"; do
         fi
         for n in $names; do
             plugin=$(build "$go" "$mode" "$n")
-            out=$(serve "$n" "$plugin") || fail "$go ($mode): $n built against the installed package does not serve"
+            out=$(serve "$n" "$plugin") ||
+                fail "$go ($mode): $n built against the installed package does not serve (are its parameters in serve()?)"
             echo "$("$go" env GOVERSION) $mode: $n: $out"
         done
     done
