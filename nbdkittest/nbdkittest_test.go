@@ -219,6 +219,7 @@ func TestListExports(t *testing.T) {
 }
 
 func TestStartFailure(t *testing.T) {
+	nbdkittest.Nbdkit(t) // Start needs it: fail or skip as Serve does
 	_, err := nbdkittest.Start(nbdkittest.Options{
 		Dir: "testdata/plugin", Params: []string{"nosuchkey=1"}})
 	if err == nil || !strings.Contains(err.Error(), "nosuchkey") {

@@ -97,6 +97,22 @@ func nbdkitBinary() (string, error) {
 	return path, nil
 }
 
+// Nbdkit returns the nbdkit that Serve runs ($NBDKIT, else nbdkit on
+// PATH), for a test that runs it itself (nbdkit --dump-plugin).  Without
+// one it fails the test saying what to install, or skips it if
+// $NBDKITTEST_SKIP_MISSING is set.
+func Nbdkit(t testing.TB) string {
+	t.Helper()
+	nbdkit, err := nbdkitBinary()
+	if err != nil {
+		if os.Getenv(SkipMissingEnv) != "" {
+			t.Skipf("nbdkittest: %v", err)
+		}
+		t.Fatalf("nbdkittest: %v (%s=1 skips the tests that need it)", err, SkipMissingEnv)
+	}
+	return nbdkit
+}
+
 // Serve builds the plugin (unless opts.Plugin names one) and serves it
 // with nbdkit until the test ends, when t.Cleanup stops it; a test whose
 // nbdkit exited on its own, or did not stop, fails.  If the test
@@ -105,12 +121,7 @@ func nbdkitBinary() (string, error) {
 // to install, or skips if $NBDKITTEST_SKIP_MISSING is set.
 func Serve(t testing.TB, opts Options) *Server {
 	t.Helper()
-	if _, err := nbdkitBinary(); err != nil {
-		if os.Getenv(SkipMissingEnv) != "" {
-			t.Skipf("nbdkittest: %v", err)
-		}
-		t.Fatalf("nbdkittest: %v (%s=1 skips the tests that need it)", err, SkipMissingEnv)
-	}
+	Nbdkit(t)
 	dir := t.TempDir()
 	if opts.Plugin == "" {
 		opts.Plugin = Build(t, opts.Dir)

@@ -90,6 +90,7 @@ func TestDiskReadOnly(t *testing.T) {
 }
 
 func TestDiskMissingFile(t *testing.T) {
+	nbdkittest.Nbdkit(t) // Start needs it: fail or skip as Serve does
 	_, err := nbdkittest.Start(nbdkittest.Options{
 		Params: []string{"file=" + filepath.Join(t.TempDir(), "none.img")}})
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {

@@ -5,7 +5,6 @@ package main
 // client.  It needs nbdkit and libnbd-dev installed.
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,11 +13,8 @@ import (
 )
 
 func TestDumpPlugin(t *testing.T) {
+	nbdkit := nbdkittest.Nbdkit(t)
 	plugin := nbdkittest.Build(t, "")
-	nbdkit := os.Getenv("NBDKIT")
-	if nbdkit == "" {
-		nbdkit = "nbdkit"
-	}
 	out, err := exec.Command(nbdkit, "--dump-plugin", plugin).CombinedOutput()
 	if err != nil {
 		t.Fatalf("nbdkit --dump-plugin: %v\n%s", err, out)

@@ -59,6 +59,7 @@ func TestRamdisk(t *testing.T) {
 }
 
 func TestRamdiskNeedsSize(t *testing.T) {
+	nbdkittest.Nbdkit(t) // Start needs it: fail or skip as Serve does
 	srv, err := nbdkittest.Start(nbdkittest.Options{Params: []string{"size=64Q"}})
 	if err == nil {
 		srv.Stop()
