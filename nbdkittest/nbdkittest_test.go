@@ -3,6 +3,7 @@ package nbdkittest_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -231,5 +232,39 @@ func TestBuildFailure(t *testing.T) {
 	_, err := nbdkittest.BuildPlugin("testdata/nosuchdir", t.TempDir())
 	if err == nil {
 		t.Error("BuildPlugin of a missing directory succeeded")
+	}
+}
+
+// errorsTB records Errorf, to see what Serve reports.
+type errorsTB struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+}
+
+func (r *errorsTB) Errorf(format string, args ...interface{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// TestMisspeltMethod: a plugin whose Pread should be PRead fails the
+// test that serves it, naming the method and the right spelling.
+func TestMisspeltMethod(t *testing.T) {
+	r := &errorsTB{TB: t}
+	// Cleanups run last first: this one after Serve's.
+	t.Cleanup(func() {
+		got := strings.Join(r.errors, "\n")
+		if !strings.Contains(got, "method Pread of *main.misspeltConnection is never called: "+
+			"the binding's method is PRead") {
+			t.Errorf("Serve reported %q", got)
+		}
+	})
+	s := nbdkittest.Serve(r, nbdkittest.Options{Dir: "testdata/misspelt"})
+	c := s.Connect(t)
+	buf := make([]byte, 512)
+	// The embedded Connection's PRead answers, not Pread.
+	if _, err := c.ReadAt(buf, 0); err == nil {
+		t.Errorf("a read succeeded although PRead is not implemented")
 	}
 }

@@ -115,7 +115,9 @@ func Nbdkit(t testing.TB) string {
 
 // Serve builds the plugin (unless opts.Plugin names one) and serves it
 // with nbdkit until the test ends, when t.Cleanup stops it; a test whose
-// nbdkit exited on its own, or did not stop, fails.  If the test
+// nbdkit exited on its own, or did not stop, fails, and so does one
+// whose plugin has a method misspelt by case (Pread for PRead), which
+// the binding reports in nbdkit's log (it is never called).  If the test
 // failed, nbdkit's log is in the test's log.  Serve fails the test if
 // nbdkit cannot start, with its log; without nbdkit it fails saying what
 // to install, or skips if $NBDKITTEST_SKIP_MISSING is set.
@@ -133,6 +135,13 @@ func Serve(t testing.TB, opts Options) *Server {
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("nbdkittest: %v", err)
+		}
+		// The binding's warnings of methods misspelt by case, which
+		// are never called, are bugs of the plugin under test.
+		for _, line := range strings.Split(s.Log(), "\n") {
+			if strings.Contains(line, " is never called: the binding's method is ") {
+				t.Errorf("nbdkittest: %s", strings.TrimSpace(line))
+			}
 		}
 		if t.Failed() {
 			log := s.Log()
