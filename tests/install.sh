@@ -150,6 +150,20 @@ for go in "${gos[@]}"; do
     done
 done
 
+### An installed example's own test, against the installed nbdkittest.
+
+# The module-mode copy of minimal built above; nbdkittest needs libnbd's
+# development files.
+if [ -d "$pkg/nbdkittest" ] && pkg-config --exists libnbd; then
+    dir=$tmp/$("$GO" env GOVERSION)-module/minimal
+    (cd "$dir" && GOFLAGS=-mod=mod GOPROXY=off CC="${CC:-cc}" \
+        timeout -k 5 300 "$GO" test -count=1 .) >"$tmp/go-test.log" 2>&1 ||
+        { cat "$tmp/go-test.log" >&2; fail "go test of the installed minimal example failed"; }
+    echo "go test of the installed minimal example, with the installed nbdkittest: $(tail -n 1 "$tmp/go-test.log")"
+else
+    echo "install: no nbdkittest or no libnbd-dev: the installed example's test not run"
+fi
+
 ### make uninstall removes every file it installed.
 
 run_make uninstall DESTDIR="$dest" >"$tmp/uninstall.log" 2>&1 ||
