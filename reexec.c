@@ -36,6 +36,7 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -665,8 +666,9 @@ reexec_after_fork (void)
 
 /* A daemon's errors, once it serves, go where nbdkit sends them from
  * a daemon: to syslog.  Until now they went to the terminal of the
- * command that started it.  Plain read, not stdio: exit flushes every
- * FILE under its lock, and this thread would hold one forever.
+ * command that started it.  Without logger(1), a thread forwards them:
+ * plain read, not stdio, for exit flushes every FILE under its lock,
+ * and this thread would hold one forever.
  */
 static void
 syslog_line (char *line)
@@ -707,10 +709,54 @@ forward_to_syslog (void *arg)
   return NULL;
 }
 
+/* The best forwarder is logger(1) (util-linux; essential in Debian):
+ * a process of its own, which also forwards what is written just
+ * before the daemon dies, such as the Go runtime's report of a panic
+ * in a goroutine.  Returns the fd to write to, or -1.
+ */
+static int
+spawn_logger (void)
+{
+  extern char **environ;
+  char id[32];
+  char *argv[] = { "logger", "-t", "nbdkit", id, "-p", "daemon.err", NULL };
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  sigset_t quit;
+  pid_t pid;
+  int fds[2], r;
+
+  snprintf (id, sizeof id, "--id=%d", (int) getpid ());
+  if (pipe2 (fds, O_CLOEXEC) == -1)
+    return -1;
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_adddup2 (&actions, fds[0], STDIN_FILENO);
+  posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen (&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  /* Not nbdkit's listening sockets, nor anything else. */
+  posix_spawn_file_actions_addclosefrom_np (&actions, 3);
+  /* Its own session, deaf to the quit signals: it ends when the
+   * daemon does, at the end of its input.
+   */
+  posix_spawnattr_init (&attr);
+  quit_signals (&quit);
+  posix_spawnattr_setsigmask (&attr, &quit);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+  r = posix_spawnp (&pid, "logger", &actions, &attr, argv, environ);
+  posix_spawnattr_destroy (&attr);
+  posix_spawn_file_actions_destroy (&actions);
+  close (fds[0]);
+  if (r != 0) {
+    close (fds[1]);
+    return -1;
+  }
+  return fds[1];
+}
+
 static void
 detach_daemon_stderr (void)
 {
-  int fds[2], null;
+  int fds[2], null, logger;
   pthread_t thread;
   pthread_attr_t attr;
   sigset_t all, old;
@@ -718,6 +764,12 @@ detach_daemon_stderr (void)
   /* As nbdkit does, a verbose daemon keeps its stderr. */
   if (command_flags & REEXEC_VERBOSE)
     return;
+  if (!(command_flags & REEXEC_LOG_SET) && (logger = spawn_logger ()) != -1) {
+    dup2 (logger, STDERR_FILENO);
+    close (logger);
+    return;
+  }
+  /* Else a thread of this process forwards. */
   if (!(command_flags & REEXEC_LOG_SET) && pipe2 (fds, O_CLOEXEC) == 0) {
     sigfillset (&all);
     pthread_sigmask (SIG_SETMASK, &all, &old);

@@ -176,14 +176,21 @@ EOF
     syslogd=$!
     server_pids+=("$syslogd")
     for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
-    # log= a file that cannot be opened: each Open logs an error.
-    daemon_ok syslog "$plugin" size=1M log=/nonexistent/log 2>"$tmp/syslog.stderr"
-    kill_daemon "$pid"
+    # log= a file that cannot be opened: each Open logs an error.  A
+    # read at 64 KiB then panics in a goroutine, which ends the daemon:
+    # Go's report of it reaches syslog too.
+    daemon_ok syslog "$plugin" size=1M log=/nonexistent/log panicat=65536 2>"$tmp/syslog.stderr"
+    ! timeout -k 5 20 "$NBDSH" -u "nbd+unix:///?socket=$tmp/syslog.sock" -c 'h.pread(512, 65536)' \
+        2>/dev/null || fail "the read that panics succeeded"
+    wait_for_exit "$pid" 20
+    wait_for_lines 1 "forktest.go:[0-9]+" "$tmp/syslog"
     kill "$syslogd"
     rm -f /dev/log
     expect_grep "forktest\[1\]: error: log: open /nonexistent/log" "$tmp/syslog"
-    expect_no_grep "forktest\[1\]" "$tmp/syslog.stderr"
-    echo "5. a daemon's errors go to the terminal until it serves, then to syslog"
+    expect_grep "panic: forktest: deliberate crash at offset 65536" "$tmp/syslog"
+    expect_grep "forktest.go:[0-9]+" "$tmp/syslog"
+    expect_no_grep "forktest\[1\]|panic" "$tmp/syslog.stderr"
+    echo "5. a daemon's errors go to the terminal until it serves, then to syslog, a goroutine's panic too"
 else
     echo "5. /dev/log exists, or not root: a daemon's errors to syslog not tried"
 fi
