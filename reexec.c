@@ -112,8 +112,13 @@ static void fork_prepare (void);
 static void fork_parent (void);
 static void fork_child (void);
 
-/* Runs when the plugin is loaded, before any Go code. */
-__attribute__ ((constructor))
+/* Runs when the plugin is loaded, before any Go code.  The Go runtime
+ * starts from a constructor of its own, in a thread, and at once
+ * raises the soft fd limit and opens fds: the priority makes this one
+ * run first (the linker sorts constructors with a priority before the
+ * others), so that what it records is what nbdkit had.
+ */
+__attribute__ ((constructor (101)))
 static void
 reexec_load (void)
 {
