@@ -4,8 +4,11 @@ package nbdkit
 
 import (
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
+
+	"libguestfs.org/nbdkit/internal/methods"
 )
 
 type misspeltConnection struct{ Connection }
@@ -65,5 +68,23 @@ func TestCheckConnectionOnce(t *testing.T) {
 	}
 	if len(log.debugs) != 1 {
 		t.Errorf("debug %q: want the ungated PWrite once", log.debugs)
+	}
+}
+
+// TestMethodsList: cmd/nbdkit-vet's list (internal/methods) is this
+// package's: every method of its interfaces, and the same gates.
+func TestMethodsList(t *testing.T) {
+	var ours []string
+	for _, name := range methodSpelling {
+		ours = append(ours, name)
+	}
+	sort.Strings(ours)
+	theirs := append([]string(nil), methods.Names...)
+	sort.Strings(theirs)
+	if !reflect.DeepEqual(ours, theirs) {
+		t.Errorf("internal/methods.Names:\n%q\nthe interfaces' methods:\n%q", theirs, ours)
+	}
+	if !reflect.DeepEqual(gates, methods.Gates) {
+		t.Errorf("internal/methods.Gates %q, gates %q", methods.Gates, gates)
 	}
 }

@@ -3,4 +3,4 @@
 . "$abs_top_srcdir/tests/functions.sh"
 
 cd "$abs_top_srcdir"
-"$GO" test -race -count=1 .
+"$GO" test -race -count=1 . ./cmd/... ./internal/...
