@@ -214,7 +214,8 @@ var extentTypes = [4]uint32{0, nbdkit.ExtentHole | nbdkit.ExtentZero, nbdkit.Ext
 
 func (c *conn) extents(count uint32, offset uint64, flags uint32,
 	extents nbdkit.ExtentList) error {
-	callLog.Printf("Extents %d@%d flags=%s mode=%s", count, offset, calllog.FlagNames(flags), c.extentsMode)
+	callLog.Printf("Extents %d@%d flags=%s mode=%s", count, offset, calllog.FlagNames(flags),
+		c.extentsMode)
 	err := c.addExtents(count, offset, flags, extents)
 	if err != nil {
 		callLog.Printf("Extents error: %v", err)
@@ -317,11 +318,17 @@ func (c *conn) mergedExtents(count uint32, offset uint64, flags uint32,
 	return nil
 }
 
-func (c *conn) exportDescription() (string, error) {
-	mode := config.description
-	if mode == "export" {
-		mode = c.exportName
+// fromExport is value, or the export name where value is "export"
+// (extents=, description=, blocksize=).
+func (c *conn) fromExport(value string) string {
+	if value == "export" {
+		return c.exportName
 	}
+	return value
+}
+
+func (c *conn) exportDescription() (string, error) {
+	mode := c.fromExport(config.description)
 	callLog.Printf("ExportDescription mode=%s", mode)
 	switch mode {
 	case "nul":
@@ -337,10 +344,7 @@ func (c *conn) exportDescription() (string, error) {
 }
 
 func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {
-	spec := config.blockSize
-	if spec == "export" {
-		spec = c.exportName
-	}
+	spec := c.fromExport(config.blockSize)
 	callLog.Printf("BlockSize %s", spec)
 	switch spec {
 	case "error":

@@ -397,10 +397,8 @@ func (p *featuresPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error)
 		tls, tlsErr)
 	raiseMax(&maxOpen, atomic.AddInt64(&open, 1))
 	runCalls("open")
-	c := &conn{id: id, exportName: name, extentsMode: config.extents}
-	if config.extents == "export" {
-		c.extentsMode = name
-	}
+	c := &conn{id: id, exportName: name}
+	c.extentsMode = c.fromExport(config.extents)
 	return connectionKinds[config.kind](c), nil
 }
 
