@@ -9,7 +9,7 @@
 # content checked.  The file-backed examples are given relative paths,
 # as a user types them: a daemon serves from /, so a plugin must make
 # them absolute in Config (nbdkit.AbsolutePath).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 # nbdkit starts in $data, where the relative paths point.
 data=$tmp/data

@@ -2,7 +2,7 @@
 # Daemon mode (no -f): nbdkit forks into the background and the parent
 # exits.  The child re-executes nbdkit (reexec.c) and serves.  Started
 # 50 times, because the ways this can go wrong are races.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 log=$tmp/log

@@ -6,7 +6,7 @@
 # not nbdkit's, one-time set-up in GetReady, a server that fails to
 # start, -u/-g with the plugin in a root-only directory,
 # --exit-with-parent, and options the binding does not know.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 size_is_1M='test "$('"$NBDINFO"' --size "$uri")" = 1048576'

@@ -3,7 +3,7 @@
 # once and never re-execute; those that fork re-execute, whatever the
 # spelling of the options; AfterFork runs exactly once, in the process
 # that serves, and a lock it takes holds in every mode.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 log=$tmp/log

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # go vet and gofmt over the package, every example and every test plugin.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 cd "$abs_top_srcdir"
 unformatted=$("$(dirname "$GO")/gofmt" -l . || true)

@@ -16,7 +16,7 @@
 #    toolchain builds it, but the race runtime cannot run in a shared
 #    object that nbdkit loads; the race detector watches the dispatch
 #    in go test -race instead (tests/go-unit.sh, dispatch_race_test.go).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 python=/usr/bin/python3
 plugin_src="$abs_top_srcdir/tests/plugins/hardening"

@@ -7,8 +7,8 @@
 # for a C plugin): without a fast path (no CanFastZero, CanFastZero
 # false, CanZero false or no Zero) a fast zero fails at once with
 # ENOTSUP, and leaves the data alone.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 # CanFastZero true: Zero sees FlagFastZero, and zeroes.
 serve fast conn=fastzero fastzero=true zero=true -- '

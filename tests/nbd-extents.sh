@@ -6,8 +6,8 @@
 # and the server serves on, or nbdkit clips where nbdkit-plugin(3) says
 # it does.  A plugin's own list (NewExtentList), merged by nbdkit and
 # read back.  A connection without Extenter reports everything as data.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 sparse=$(example_plugin sparse)
 

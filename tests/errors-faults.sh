@@ -16,13 +16,13 @@
 #    the client (as nbdkit maps it onto the NBD protocol's few), a
 #    failed handshake callback refuses the connection with the errno in
 #    the server's log, and a failed setup callback stops nbdkit.
-# (tests/errors.sh has the kinds of Go error, tests/exports.sh and
-# tests/block-size.sh the failures of ListExports, DefaultExport,
+# (tests/errors-errno.sh has the kinds of Go error, tests/nbd-exports.sh and
+# tests/nbd-block-size.sh the failures of ListExports, DefaultExport,
 # ExportDescription and BlockSize answers.)
 #
 # $FAULT_SECONDS is the length of the load (default 5).
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/hardening/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/hardening.sh"
 
 plugin=$(test_plugin hardening)
 seconds=${FAULT_SECONDS:-5}

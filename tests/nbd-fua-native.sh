@@ -4,8 +4,8 @@
 # true writes without the flag and then calls Flush; FUAEmulate with
 # CanFlush false, and FUANone, do not advertise FUA and never reach
 # Flush for it.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 # Three requests with FUA, then the data read back.
 fua_requests='

@@ -3,7 +3,7 @@
 # CanWrite, CanFlush, CanTrim and CanZero said yes, even when a client
 # sends the request anyway (strict mode off, so libnbd does not refuse
 # it on its own side).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

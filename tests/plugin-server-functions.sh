@@ -13,8 +13,8 @@
 # that needs a client, called where there is none (any callback
 # outside a connection, any goroutine) returns an error and never makes
 # nbdkit abort; Nanosleep and Shutdown before nbdkit serves are safe.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 # expect_line LINE FILE: LINE is a whole line of FILE, exactly.
 expect_line ()

@@ -2,19 +2,19 @@
 # Bad input, each giving a clear error and, once serving, the server
 # serving on:
 #  - malformed, unknown and missing parameters of the examples and the
-#    hardening test plugin (tests/config.sh has the test plugin's);
+#    hardening test plugin (tests/plugin-config.sh has the test plugin's);
 #  - what a client can send that libnbd will not (tests/clients/
 #    rawnbd.py): export names with NUL bytes, too long or not UTF-8,
 #    lying lengths, requests out of bounds or unknown, garbage;
 #  - NUL bytes in the messages of errors and panics;
 #  - extents: 131072 of them, an empty one, one whose end overflows
-#    (tests/extents.sh has the other mistakes);
+#    (tests/nbd-extents.sh has the other mistakes);
 #  - a panic in every callback in turn: every connection callback on
 #    one server (the export name chooses the method), and the plugin's
-#    own callbacks with -f and with --run.  tests/panics.sh has the
+#    own callbacks with -f and with --run.  tests/errors-panics.sh has the
 #    kinds of panic; here every callback is reached.
 # Nothing may hang, crash, or truncate a message.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin hardening)
 python=/usr/bin/python3
@@ -100,7 +100,7 @@ expect_no_grep 'panic|SIGSEGV|fatal|Assertion' "$tmp/raw.log"
 # --- NUL bytes in messages --------------------------------------------
 # An error and a panic whose messages have a NUL byte: the whole
 # message is logged, the NUL shown as \x00 in errors and <NUL> in debug
-# output (see tests/strings.sh), and the errno still right.
+# output (see tests/plugin-strings.sh), and the errno still right.
 start_server nul "$plugin" size=1M nul=true fail=PRead:EPERM panic=Cache
 nbdsh_check "$uri" '
 for name, call, errno in [("pread", lambda: h.pread(512, 0), "EPERM"),

@@ -2,8 +2,8 @@
 # Cache (prefetch) requests: CanCache's three answers, with and without
 # a Cache method, and the default without CanCache, seen from nbdsh and
 # counted inside the plugin.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 # CacheNative with a Cache method: Cache is called, nothing is read.
 serve native conn=cache cache=native -- '

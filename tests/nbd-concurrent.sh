@@ -3,7 +3,7 @@
 # (libnbd's asynchronous API), write a distinct pattern to their own
 # region, read it back and check it, several times over.  Then one
 # connection checks every region.  Nothing may be lost or mixed up.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

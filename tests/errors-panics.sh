@@ -3,7 +3,7 @@
 # fails with EIO, nbdkit logs the panic value as an error and the stack
 # as debug output, and the server goes on serving.  A panic before the
 # server starts makes nbdkit exit non-zero, promptly, with the message.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

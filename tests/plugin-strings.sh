@@ -6,7 +6,7 @@
 # every nbdkit: a line per line of the message, quoted as nbdkit 1.36
 # and later quote it (the binding quotes it itself for older nbdkit);
 # errors are written as they are, on every nbdkit.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

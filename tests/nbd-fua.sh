@@ -3,7 +3,7 @@
 # request (the old binding aborted the whole server), and Flush must
 # never be called for it.  With CanFlush true, FUA is advertised and
 # emulated with a Flush after the write.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

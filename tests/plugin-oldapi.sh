@@ -4,7 +4,7 @@
 # nbdkit.Plugin and nbdkit.Connection, errors checked with a type
 # assertion to nbdkit.PluginError) builds with both Go versions, passes
 # its own unit test, and runs unchanged.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 src="$abs_top_srcdir/tests/plugins/oldapi"
 plugins=("$(test_plugin oldapi)")

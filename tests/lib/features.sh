@@ -1,6 +1,6 @@
 # Helpers for the shell tests that use the features plugin.  Source it
-# after tests/functions.sh:
-#   . "$abs_top_srcdir/tests/plugins/features/functions.sh"
+# after tests/lib/functions.sh:
+#   . "$abs_top_srcdir/tests/lib/features.sh"
 
 features=$(test_plugin features)
 

@@ -11,7 +11,7 @@
 #   SetError(ENOSPC), PluginError{EPERM}     -> EPERM  (seterror-own)
 # The test plugin fails PRead and PWrite only at offset 8192; every
 # other request on the same connection still works.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

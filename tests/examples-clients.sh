@@ -4,7 +4,7 @@
 #
 # Servers run in the foreground (start_server: nbdkit -f on a Unix
 # socket); the tests/fork-*.sh tests cover nbdkit's forking modes.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 # Python snippets shared by the nbdsh checks below.
 py_expect_error='
