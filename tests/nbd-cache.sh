@@ -40,12 +40,7 @@ expect_grep '^PRead 4096@8192 flags=0$' "$log"
 serve none conn=cache cache=none -- '
 assert not h.can_cache()
 h.set_strict_mode(0)
-try:
-    h.cache(4096, 0)
-    assert False, "cache succeeded with CacheNone"
-except nbd.Error as e:
-    print("cache refused:", e.errno, e.string)
-    assert e.errno == "EINVAL", e.errno
+expect_errno("EINVAL", "h.cache(4096, 0)")
 assert h.pread(512, 0) == bytes(512)
 '
 expect_count 0 '^Cache ' "$log"

@@ -95,12 +95,8 @@ for mode, errno in [('outoforder', 'EINVAL'), ('gap', 'EINVAL'), ('late', 'EINVA
                     ('error', 'EPERM'), ('panic', 'EIO')]:
     connect(mode)
     for flags in (0, nbd.CMD_FLAG_REQ_ONE):
-        try:
-            status(65536, 4096, flags)
-            assert False, 'block status with extents=%s succeeded' % mode
-        except nbd.Error as e:
-            print('extents=%s:' % mode, e.errno, e.string)
-            assert e.errno == errno, (mode, e.errno)
+        expect_errno(errno, lambda: status(65536, 4096, flags),
+                     what='extents=%s flags=%d' % (mode, flags))
     h.pwrite(mode.encode() * 4, 0)
     assert h.pread(len(mode) * 4, 0) == mode.encode() * 4
 "

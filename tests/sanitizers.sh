@@ -65,13 +65,10 @@ start_asan ()
 # the plugin is unloaded (see above) and is ended.
 stop_asan ()
 {
-    local nbdkit_pid i status=0
+    local nbdkit_pid status=0
     nbdkit_pid=$(cat "$tmp/$1.pid")
     kill "$nbdkit_pid"
-    for i in $(seq 1 150); do
-        kill -0 "$nbdkit_pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_for 15 exited "$nbdkit_pid" || true
     if kill -0 "$nbdkit_pid" 2>/dev/null; then
         expect_grep 'debug: hardening: unload plugin' "$tmp/$1.log"
         echo "sanitizers: $1: nbdkit with libasan hung at exit, after unload: ended"
@@ -167,10 +164,7 @@ opened=$(( $(grep -c '^Open ' "$log") + 1 ))
 timeout -k 5 60 "$NBDSH" -u "$uri" -c 'import time; h.pread(512, 0); time.sleep(4)' \
     >/dev/null 2>&1 &
 server_pids+=($!)
-for i in $(seq 1 100); do
-    [ "$(grep -c '^Open ' "$log")" -lt "$opened" ] || break
-    sleep 0.1
-done
+wait_for_lines "$opened" '^Open ' "$log"
 stop_asan asan
 expect_clean "$tmp/asan.log"
 expect_count 1 '^Unload leak check: [01]$' "$log"

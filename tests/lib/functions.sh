@@ -130,11 +130,18 @@ expect_no_grep ()
     ! grep -E -q -- "$1" "$2" || { cat "$2" >&2; fail "'$1' unexpectedly in $2"; }
 }
 
+# count_lines PATTERN FILE: how many lines of FILE match the extended
+# regexp (0 if FILE is missing).
+count_lines ()
+{
+    grep -E -c -- "$1" "$2" 2>/dev/null || true
+}
+
 # expect_count N PATTERN FILE: exactly N lines match.
 expect_count ()
 {
     local n
-    n=$(grep -E -c -- "$2" "$3" || true)
+    n=$(count_lines "$2" "$3")
     [ "$n" -eq "$1" ] || { cat "$3" >&2; fail "expected $1 lines matching '$2' in $3, found $n"; }
 }
 
@@ -205,10 +212,15 @@ start_daemon ()
     server_pids+=("$daemon_pid")
 }
 
-# at_least N PATTERN FILE: N lines or more of FILE match.
+# at_least N PATTERN FILE, exactly N PATTERN FILE: N lines or more,
+# or exactly N lines, of FILE match (for wait_for).
 at_least ()
 {
-    [ "$(grep -E -c -- "$2" "$3" || true)" -ge "$1" ]
+    [ "$(count_lines "$2" "$3")" -ge "$1" ]
+}
+exactly ()
+{
+    [ "$(count_lines "$2" "$3")" -eq "$1" ]
 }
 
 # wait_for_lines N PATTERN FILE: nbdkit finishes closing a connection
