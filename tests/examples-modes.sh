@@ -114,16 +114,20 @@ assert flags_at(4 << 20) == hole, extents
 h2.shutdown()
 '
 
-# The disk is the file: what the client reads is in it, and what it
-# writes, flushes and trims reaches it.
-check_disk='
+# file_at(offset, count): what the backing file holds there.
+file_py='
 import os
 path = os.environ["FILE"]
-data = ("disk %s " % os.environ["MODE"]).encode() * 4096
 def file_at(offset, count):
     with open(path, "rb") as f:
         f.seek(offset)
         return f.read(count)
+'
+
+# The disk is the file: what the client reads is in it, and what it
+# writes, flushes and trims reaches it.
+check_disk=$file_py'
+data = ("disk %s " % os.environ["MODE"]).encode() * 4096
 assert h.get_size() == os.path.getsize(path) == 4 << 20
 assert not h.is_read_only()
 assert h.pread(4 << 20, 0) == file_at(0, 4 << 20)
@@ -151,14 +155,8 @@ with open(os.environ["FILE"], "rb") as f:
 '
 
 # seekfile: the same file checks as disk, without trim.
-check_seekfile='
-import os
-path = os.environ["FILE"]
+check_seekfile=$file_py'
 data = ("seekfile %s " % os.environ["MODE"]).encode() * 4096
-def file_at(offset, count):
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return f.read(count)
 assert h.get_size() == 4 << 20
 assert h.pread(4 << 20, 0) == file_at(0, 4 << 20)
 h.pwrite(data, 100000)
