@@ -2,7 +2,7 @@
 # go vet and gofmt over the package, every example and the test plugins:
 # every module, with all its packages (tests/plugins is one module with
 # its internal packages; tests/plugins/oldapi is one of its own).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 cd "$abs_top_srcdir"
 unformatted=$("$(dirname "$GO")/gofmt" -l . || true)

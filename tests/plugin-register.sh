@@ -4,7 +4,7 @@
 # a nil pointer), and no Register at all.  Mistakes Go's compiler
 # cannot see are reported: a method misspelt by case (Pread, Getsize),
 # which is never called, and PWrite without CanWrite.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 # build NAME BODY [METHODS]: a plugin whose init function is BODY,
 # with more METHODS.

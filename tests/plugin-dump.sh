@@ -3,7 +3,7 @@
 # binding's golang_version=, and the dump-plugin example's own lines,
 # which must come after nbdkit's (stdout is a file here, so C stdio
 # buffers it: the binding must flush it before Go writes).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 # Every example the Makefile builds must be here: a missing one would
 # otherwise pass unnoticed.

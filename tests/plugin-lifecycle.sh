@@ -3,8 +3,8 @@
 # ConfigComplete, ThreadModel, GetReady, AfterFork (once), then for each
 # client PreConnect, Open, its requests, Close; at shutdown Cleanup, then
 # Unload.  AfterFork returning an error stops nbdkit with its message.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 log="$tmp/life.calls"
 start_server life "$features" log="$log" size=64K

@@ -8,8 +8,8 @@
 # but never looser than the one it gave at load; and examples/seekfile,
 # whose shared file offset needs serialized requests, serves correct
 # data to concurrent clients.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 seekfile=$(example_plugin seekfile)
 

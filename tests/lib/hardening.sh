@@ -1,6 +1,6 @@
 # Helpers for the shell tests that use the hardening plugin.  Source it
-# after tests/functions.sh:
-#   . "$abs_top_srcdir/tests/plugins/hardening/functions.sh"
+# after tests/lib/functions.sh:
+#   . "$abs_top_srcdir/tests/lib/hardening.sh"
 
 # hardening_connect SOCKET EXPORT: one connection to EXPORT, whose name
 # tells the plugin what to do in Open (debug:N, error:N, stats, ...).

@@ -11,8 +11,8 @@
 # Each phase prints RSS at the start, half way and at the end.
 #
 # $LEAK_MESSAGES and $LEAK_CONNECTIONS change the counts.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/hardening/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/hardening.sh"
 
 plugin=$(test_plugin hardening)
 python=/usr/bin/python3

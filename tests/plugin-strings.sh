@@ -6,7 +6,7 @@
 # every nbdkit: a line per line of the message, quoted as nbdkit 1.36
 # and later quote it (the binding quotes it itself for older nbdkit);
 # errors are written as they are, on every nbdkit.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 
@@ -21,11 +21,7 @@ text='100%s done %n%n%n %d %x %p %% %.*s end'
 start_server directives "$plugin" size=1M debug="$text" fail=PRead:"%s%n%p"
 nbdsh_check "$uri" '
 assert h.pread(512, 0) == bytes(512)
-try:
-    h.pread(512, 8192)
-    assert False, "pread at 8192 succeeded"
-except nbd.Error as e:
-    assert e.errno == "EIO", e.errno
+expect_errno("EIO", "h.pread(512, 8192)")
 '
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
 expect_fixed "debug: $text" "$tmp/directives.log"

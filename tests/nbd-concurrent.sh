@@ -3,7 +3,7 @@
 # (libnbd's asynchronous API), write a distinct pattern to their own
 # region, read it back and check it, several times over.  Then one
 # connection checks every region.  Nothing may be lost or mixed up.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 
@@ -65,17 +65,24 @@ print("client %d: %d mismatches in %d loops" % (i, mismatches, loops))
 assert mismatches == 0
 EOF
 
+# run_clients WHAT NBDSH-ARGS...: $clients nbdsh processes at once, with
+# CLIENT set to 0, 1, ...; every one must succeed.
+run_clients ()
+{
+    local what=$1 i p failed=0 client_pids=()
+    shift
+    for i in $(seq 0 $((clients - 1))); do
+        CLIENT=$i timeout -k 5 60 "$NBDSH" "$@" &
+        client_pids+=($!)
+    done
+    for p in "${client_pids[@]}"; do
+        wait "$p" || failed=$((failed + 1))
+    done
+    [ "$failed" -eq 0 ] || fail "$failed of $clients $what failed"
+}
+
 start=$SECONDS
-client_pids=()
-for i in $(seq 0 $((clients - 1))); do
-    CLIENT=$i timeout -k 5 60 "$NBDSH" -u "$uri" -c "exec(open('$tmp/client.py').read())" &
-    client_pids+=($!)
-done
-failed=0
-for p in "${client_pids[@]}"; do
-    wait "$p" || failed=$((failed + 1))
-done
-[ "$failed" -eq 0 ] || fail "$failed of $clients clients failed"
+run_clients clients -u "$uri" -c "exec(open('$tmp/client.py').read())"
 echo "concurrent: $clients clients took $((SECONDS - start)) s"
 kill -0 "$pid" || fail "nbdkit died"
 
@@ -105,16 +112,7 @@ for n in range(16):
     h.shutdown()
     del h
 EOF
-client_pids=()
-for i in $(seq 0 $((clients - 1))); do
-    CLIENT=$i timeout -k 5 60 "$NBDSH" -n -c "exec(open('$tmp/reconnect.py').read())" &
-    client_pids+=($!)
-done
-failed=0
-for p in "${client_pids[@]}"; do
-    wait "$p" || failed=$((failed + 1))
-done
-[ "$failed" -eq 0 ] || fail "$failed of $clients reconnecting clients failed"
+run_clients "reconnecting clients" -n -c "exec(open('$tmp/reconnect.py').read())"
 wait_for_lines $((clients + 1 + clients * 16)) '^Close$' "$log"
 
 stop_server "$pid" || fail "nbdkit exited with status $?"

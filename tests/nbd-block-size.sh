@@ -4,8 +4,8 @@
 # forbids, an error or a panic give a clear error naming BlockSize in
 # the server's log, the client cannot use that export, and the server
 # serves on.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 # blocksize=export: the export name is BlockSize's answer.
 log="$tmp/bs.calls"

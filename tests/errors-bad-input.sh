@@ -2,19 +2,19 @@
 # Bad input, each giving a clear error and, once serving, the server
 # serving on:
 #  - malformed, unknown and missing parameters of the examples and the
-#    hardening test plugin (tests/config.sh has the test plugin's);
+#    hardening test plugin (tests/plugin-config.sh has the test plugin's);
 #  - what a client can send that libnbd will not (tests/clients/
 #    rawnbd.py): export names with NUL bytes, too long or not UTF-8,
 #    lying lengths, requests out of bounds or unknown, garbage;
 #  - NUL bytes in the messages of errors and panics;
 #  - extents: 131072 of them, an empty one, one whose end overflows
-#    (tests/extents.sh has the other mistakes);
+#    (tests/nbd-extents.sh has the other mistakes);
 #  - a panic in every callback in turn: every connection callback on
 #    one server (the export name chooses the method), and the plugin's
-#    own callbacks with -f and with --run.  tests/panics.sh has the
+#    own callbacks with -f and with --run.  tests/errors-panics.sh has the
 #    kinds of panic; here every callback is reached.
 # Nothing may hang, crash, or truncate a message.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin hardening)
 python=/usr/bin/python3
@@ -100,16 +100,11 @@ expect_no_grep 'panic|SIGSEGV|fatal|Assertion' "$tmp/raw.log"
 # --- NUL bytes in messages --------------------------------------------
 # An error and a panic whose messages have a NUL byte: the whole
 # message is logged, the NUL shown as \x00 in errors and <NUL> in debug
-# output (see tests/strings.sh), and the errno still right.
+# output (see tests/plugin-strings.sh), and the errno still right.
 start_server nul "$plugin" size=1M nul=true fail=PRead:EPERM panic=Cache
 nbdsh_check "$uri" '
-for name, call, errno in [("pread", lambda: h.pread(512, 0), "EPERM"),
-                          ("cache", lambda: h.cache(512, 0), "EIO")]:
-    try:
-        call()
-        assert False, name + " succeeded"
-    except nbd.Error as e:
-        assert e.errno == errno, (name, e.errno)
+expect_errno("EPERM", "h.pread(512, 0)")
+expect_errno("EIO", "h.cache(512, 0)")
 h.pwrite(b"n" * 512, 0)
 '
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
@@ -167,6 +162,7 @@ start_server each "$plugin" size=1M
 pid=$server_pid
 timeout -k 5 60 "$python" - "$tmp/each.sock" <<'EOF' >"$tmp/each.out" ||
 import nbd, sys
+from nbdcheck import expect_errno
 def connect(name):
     h = nbd.NBD()
     h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)
@@ -177,11 +173,7 @@ def connect(name):
 for method in ["Open", "GetSize", "CanWrite", "CanFlush", "IsRotational", "CanTrim",
                "CanZero", "CanMultiConn", "CanFUA", "CanFastZero", "CanCache",
                "CanExtents", "BlockSize"]:
-    try:
-        connect("panic:" + method)
-        raise AssertionError("connected although %s panicked" % method)
-    except nbd.Error as e:
-        print("%s: refused: %s" % (method, e.string))
+    expect_errno(None, lambda: connect("panic:" + method), what="%s: refused" % method)
 h = connect("panic:ExportDescription")
 try:
     d = h.get_export_description()
@@ -197,12 +189,7 @@ for method, call in [("PRead", lambda h: h.pread(512, 0)),
                      ("Cache", lambda h: h.cache(512, 0)),
                      ("Extents", lambda h: h.block_status(512, 0, lambda *a: 0))]:
     h = connect("panic:" + method)
-    try:
-        call(h)
-        raise AssertionError(method + " succeeded although it panicked")
-    except nbd.Error as e:
-        print("%s: %s" % (method, e.errno))
-        assert e.errno == "EIO", (method, e.errno)
+    expect_errno("EIO", lambda: call(h), what=method)
     assert h.get_size() == 1 << 20
     h.shutdown()
 for i in range(3):
@@ -215,9 +202,7 @@ EOF
 cat "$tmp/each.out"
 nbdsh_check "$uri" 'assert h.pread(512, 0) == bytes(512)'
 kill -0 "$pid" || fail "nbdkit died of a panic"
-for i in $(seq 1 100); do
-    [ "$(grep -c 'error: Close: panic:' "$tmp/each.log")" -lt 3 ] && sleep 0.1
-done
+wait_for_lines 3 'error: Close: panic:' "$tmp/each.log"
 stop_server "$pid" || fail "nbdkit exited with status $? after panics"
 methods="Open GetSize CanWrite CanFlush IsRotational CanTrim CanZero CanMultiConn CanFUA
          CanFastZero CanCache CanExtents BlockSize ExportDescription PRead PWrite Flush Trim
@@ -278,11 +263,8 @@ for method in Cleanup Unload DefaultExport; do
 done
 # A request's panic in the re-executed server: EIO, and it serves on.
 timeout -k 5 60 "$NBDKIT" -U - "$plugin" size=1M panic=PRead --run "$NBDSH -u \"\$uri\" -c '
-try:
-    h.pread(512, 0)
-    assert False
-except nbd.Error as e:
-    assert e.errno == \"EIO\", e.errno
+from nbdcheck import expect_errno
+expect_errno(\"EIO\", \"h.pread(512, 0)\")
 h.pwrite(b\"r\" * 512, 0)
 '" >"$tmp/run-PRead.out" 2>&1 || { cat "$tmp/run-PRead.out" >&2; fail "--run: a panic in PRead"; }
 expect_grep 'error: PRead: panic: hardening: injected panic in PRead' "$tmp/run-PRead.out"

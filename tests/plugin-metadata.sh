@@ -4,7 +4,7 @@
 # bare VALUE mean magic=VALUE; a plugin without them shows none of
 # them; and a NUL byte in any of them is a clear error when the plugin
 # is loaded, not a crash.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin features)
 minimal=$(example_plugin minimal)

@@ -1,6 +1,6 @@
 # Helpers for the shell tests that use the features plugin.  Source it
-# after tests/functions.sh:
-#   . "$abs_top_srcdir/tests/plugins/features/functions.sh"
+# after tests/lib/functions.sh:
+#   . "$abs_top_srcdir/tests/lib/features.sh"
 
 features=$(test_plugin features)
 
@@ -21,8 +21,8 @@ serve ()
     stop_server "$server_pid" || fail "nbdkit exited with status $?"
 }
 
-# nbdsh_status URI SCRIPT: nbdsh with the base:allocation meta context,
-# and status(count, offset, flags=0) returning the flat list of
+# nbdsh_status URI SCRIPT: nbdsh_check with the base:allocation meta
+# context, and status(count, offset, flags=0) returning the flat list of
 # (length, type) pairs of the server's block status reply.  M is 1 MiB.
 status_py='
 def status(count, offset, flags=0):
@@ -37,7 +37,8 @@ M = 1048576
 '
 nbdsh_status ()
 {
-    timeout -k 5 60 "$NBDSH" --base-allocation -u "$1" -c "$status_py$2"
+    timeout -k 5 60 "$NBDSH" --base-allocation -u "$1" -c 'from nbdcheck import *' \
+        -c "$status_py$2"
 }
 
 # wait_count N PATTERN FILE: wait (up to 10 s) until exactly N lines of
@@ -45,12 +46,7 @@ nbdsh_status ()
 # client has gone, then check it.
 wait_count ()
 {
-    local i
-    for i in $(seq 1 200); do
-        [ "$(grep -E -c -- "$2" "$3" || true)" -eq "$1" ] && return 0
-        sleep 0.05
-    done
-    expect_count "$@"
+    wait_for 10 exactly "$@" || expect_count "$@"
 }
 
 # wait_closed LOG: wait (up to 10 s) until every connection opened has

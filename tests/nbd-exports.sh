@@ -4,8 +4,8 @@
 # default export" (ExportList.AddDefault); and names or descriptions
 # that the NBD protocol cannot carry (a NUL byte, more than 4096 bytes),
 # errors and panics: a clear error, and the server serves on.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 exports=$(example_plugin exports)
 

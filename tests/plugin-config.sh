@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configuration: a bad parameter makes nbdkit exit non-zero with one
 # clear line naming the key; a good configuration serves what it says.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

@@ -2,7 +2,7 @@
 # Every callback of PluginInterface and ConnectionInterface is reached,
 # with the right arguments, and what the plugin answers is what a real
 # client sees.  The test plugin logs each callback to a file.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin test)
 

@@ -13,8 +13,8 @@
 # that needs a client, called where there is none (any callback
 # outside a connection, any goroutine) returns an error and never makes
 # nbdkit abort; Nanosleep and Shutdown before nbdkit serves are safe.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 # expect_line LINE FILE: LINE is a whole line of FILE, exactly.
 expect_line ()
@@ -249,11 +249,7 @@ log="$tmp/shutdown.calls"
 start_server shutdown "$features" log="$log" call=open:Shutdown
 pid=$server_pid
 timeout -k 5 60 "$NBDSH" -u "$uri" -c 'h.pread(512, 0)' >/dev/null 2>&1 || true
-for i in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
-kill -0 "$pid" 2>/dev/null && fail "nbdkit still running 10 s after Shutdown"
+wait_for 10 exited "$pid" || fail "nbdkit still running 10 s after Shutdown"
 status=0
 wait "$pid" || status=$?
 [ "$status" -eq 0 ] || { cat "$tmp/shutdown.log" >&2; fail "nbdkit exited with status $status after Shutdown"; }

@@ -3,8 +3,8 @@
 # nbdkit -D sparse.extents=1 sets it, and Extents logs every block
 # status request; without the flag (or with 0) it logs nothing; a flag
 # the plugin does not declare is reported by nbdkit.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/features/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/features.sh"
 
 sparse=$(example_plugin sparse)
 

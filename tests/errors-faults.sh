@@ -16,13 +16,13 @@
 #    the client (as nbdkit maps it onto the NBD protocol's few), a
 #    failed handshake callback refuses the connection with the errno in
 #    the server's log, and a failed setup callback stops nbdkit.
-# (tests/errors.sh has the kinds of Go error, tests/exports.sh and
-# tests/block-size.sh the failures of ListExports, DefaultExport,
+# (tests/errors-errno.sh has the kinds of Go error, tests/nbd-exports.sh and
+# tests/nbd-block-size.sh the failures of ListExports, DefaultExport,
 # ExportDescription and BlockSize answers.)
 #
 # $FAULT_SECONDS is the length of the load (default 5).
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/plugins/hardening/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/hardening.sh"
 
 plugin=$(test_plugin hardening)
 seconds=${FAULT_SECONDS:-5}
@@ -88,16 +88,19 @@ stats ()
     grep '^stats ' "$log" | tail -n1
 }
 
+# all_closed NAME: every connection opened so far is closed.
+all_closed ()
+{
+    local line
+    line=$(stats "$1")
+    [ "$(field opens <<<"$line")" = "$(field closes <<<"$line")" ]
+}
+
 # wait_all_closed NAME: until every connection opened so far is closed
 # (the server notices a dead client by itself); up to 10 s.
 wait_all_closed ()
 {
-    local i line
-    for i in $(seq 1 50); do
-        line=$(stats "$1")
-        [ "$(field opens <<<"$line")" != "$(field closes <<<"$line")" ] || return 0
-        sleep 0.2
-    done
+    wait_for 10 all_closed "$1" || true
 }
 
 # --- Injected failures under load ------------------------------------
@@ -145,10 +148,7 @@ pid=$server_pid
 run_clients survive 0 2 "$seconds"
 survivors=("${client_pids[@]}")
 run_clients victim 2 2 60
-for i in $(seq 1 100); do
-    [ "$(grep -c '^Open ' "$log")" -lt 32 ] || break
-    sleep 0.1
-done
+wait_for_lines 32 '^Open ' "$log"
 sleep 1
 kill -9 "${client_pids[@]}"
 for p in "${client_pids[@]}"; do
@@ -181,10 +181,7 @@ pid=$server_pid
 run_clients term 0 2 60 --tolerate-disconnect
 sleep 2
 kill "$pid"
-for i in $(seq 1 30); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
+wait_for 3 exited "$pid" || true
 waited=
 if kill -0 "$pid" 2>/dev/null; then
     waited=" (after its clients were stopped)"
@@ -219,6 +216,7 @@ start_server each "$plugin" size=1M log="$log"
 pid=$server_pid
 timeout -k 5 60 "$python" - "$tmp/each.sock" <<'EOF' >"$tmp/each.out" || { cat "$tmp/each.out" >&2; fail "an error did not reach the client as it should"; }
 import nbd, sys
+from nbdcheck import expect_errno
 sock = sys.argv[1]
 
 def connect(name):
@@ -233,11 +231,7 @@ def connect(name):
 for method in ["Open", "GetSize", "CanWrite", "CanFlush", "IsRotational", "CanTrim",
                "CanZero", "CanMultiConn", "CanFUA", "CanFastZero", "CanCache",
                "CanExtents", "BlockSize"]:
-    try:
-        connect("fail:%s:EACCES" % method)
-        raise AssertionError("connected although %s failed" % method)
-    except nbd.Error as e:
-        print("%s: refused: %s" % (method, e.string))
+    expect_errno(None, lambda: connect("fail:%s:EACCES" % method), what="%s: refused" % method)
 
 # Requests: the errno the plugin chose, mapped by nbdkit onto the NBD
 # protocol's errnos (EROFS is EPERM, EFBIG and EDQUOT are ENOSPC, ...).
@@ -267,12 +261,7 @@ cases = [
 for request, errno, want in cases:
     method = request.split("/")[0]
     h = connect("fail:%s:%s" % (method, errno))
-    try:
-        requests[request](h)
-        raise AssertionError("%s succeeded although it failed with %s" % (request, errno))
-    except nbd.Error as e:
-        print("%s: %s: client sees %s" % (request, errno, e.errno))
-        assert e.errno == want, (request, errno, e.errno, want)
+    expect_errno(want, lambda: requests[request](h), what="%s failing with %s" % (request, errno))
     # The connection goes on.
     if method == "PRead":
         h.pwrite(b"y" * 512, M // 2)
