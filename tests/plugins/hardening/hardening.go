@@ -1,7 +1,7 @@
 // The hardening plugin: a RAM disk with every optional interface, built
 // to be attacked.  It serves the load, fault, bad input, leak and
-// security tests (tests/load-verify.sh, faults.sh, bad-input.sh,
-// leaks.sh, sanitizers.sh, security.sh), so it counts what a plugin
+// security tests (tests/load-verify.sh, errors-faults.sh, errors-bad-input.sh,
+// load-leaks.sh, sanitizers.sh, security.sh), so it counts what a plugin
 // author would want to be sure of: every Open gets exactly one Close,
 // no goroutine outlives its connection, no connection object is kept
 // after Close.
