@@ -73,13 +73,13 @@ func notImplemented(method string) error {
 // in-tree binding), else EIO.
 func reportError(method string, err error) {
 	errno := errnoIn(err)
-	if set := server.takeSetError(); errno == 0 {
+	if set := logSink.takeSetError(); errno == 0 {
 		errno = set
 	}
 	if errno == 0 {
 		errno = syscall.EIO
 	}
-	server.error(method+": "+err.Error(), errno)
+	logSink.error(method+": "+err.Error(), errno)
 }
 
 // catchPanic, deferred by every callback, turns a panic into a failed
@@ -95,7 +95,7 @@ func catchPanic[Result int | int64](method string, result *Result) {
 // output, a debug line per line of the stack (see Debug), its tabs made
 // spaces so that they read the same on every nbdkit.
 func reportPanic(method string, value interface{}) {
-	server.error(fmt.Sprintf("%s: panic: %v", method, value), syscall.EIO)
+	logSink.error(fmt.Sprintf("%s: panic: %v", method, value), syscall.EIO)
 	stack := strings.ReplaceAll(string(debug.Stack()), "\n\t", "\n    ")
-	server.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, stack))
+	logSink.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, stack))
 }

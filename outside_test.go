@@ -92,12 +92,12 @@ func TestOutsideNbdkit(t *testing.T) {
 	}
 	os.Stderr = w
 	log := newServerLog()
-	savedLog := server
-	server = log
+	savedLog := logSink
+	logSink = log
 	Debug("two\nlines")
 	Error("an error")
 	SetError(5)
-	server = savedLog
+	logSink = savedLog
 	os.Stderr = saved
 	w.Close()
 	raw, _ := io.ReadAll(r)
