@@ -65,10 +65,11 @@ enum connection_permission {
  * a thin forward to the Go export go_<field>.
  *
  * after_fork is PLUGIN_ALWAYS although AfterForker has its own bit:
- * the binding needs .after_fork itself, in every plugin (it is where
- * the forked server re-executes and where serving starts, see
- * reexec.c), and wrapper_after_fork tests PLUGIN_AFTER_FORK to decide
- * whether to call the plugin's AfterFork as well.
+ * the binding needs .after_fork itself, in every plugin (there the
+ * serving process starts what nbdkit_nanosleep and nbdkit_shutdown
+ * need, and tells reexec.c that it is ready), and wrapper_after_fork
+ * tests PLUGIN_AFTER_FORK to decide whether to call the plugin's
+ * AfterFork as well.
  */
 #define NBDKIT_GO_CALLBACKS(CALLBACK)                   \
   CALLBACK (load,               PLUGIN_ALWAYS)          \
