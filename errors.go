@@ -82,12 +82,20 @@ func reportError(method string, err error) {
 	logSink.error(method+": "+err.Error(), errno)
 }
 
-// catchPanic, deferred by every callback, turns a panic into a failed
-// callback: nothing ever unwinds into nbdkit's C stack.
-func catchPanic[Result int | int64](method string, result *Result) {
+// catchPanic, deferred by every callback that returns a result, turns
+// a panic into a failed callback: *result becomes failed (nbdkit's -1,
+// or NULL), and nothing ever unwinds into nbdkit's C stack.
+func catchPanic[Result any](method string, result *Result, failed Result) {
 	if value := recover(); value != nil {
 		reportPanic(method, value)
-		*result = -1
+		*result = failed
+	}
+}
+
+// ignorePanic is catchPanic for the callbacks that return nothing.
+func ignorePanic(method string) {
+	if value := recover(); value != nil {
+		reportPanic(method, value)
 	}
 }
 

@@ -91,7 +91,7 @@ func TestOutsideNbdkit(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Stderr = w
-	log := newServerLog()
+	log := newLogSink()
 	savedLog := logSink
 	logSink = log
 	Debug("two\nlines")
