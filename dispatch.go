@@ -419,99 +419,105 @@ func checkBlockSize(minimum, preferred, maximum uint32) error {
 
 // Data.
 
-// request holds the arguments of a data callback, each using its own.
-type request struct {
-	buf     []byte
-	count   uint32
-	offset  uint64
-	flags   uint32
-	extents ExtentList
-}
+// missingConnection is the connection of an id that is not in the
+// table: each data method fails with errBadHandle, so that the data
+// callbacks report a bad handle as any other error, with no test of
+// their own on the hot path.
+type missingConnection struct{ *Connection }
 
-// dataCallback is a data callback: its method's name, for errors, and
-// how to call the method with a request.  call is a function literal
-// that captures nothing, and the request is passed by value, so that a
-// request allocates nothing (see bench/).
-type dataCallback struct {
-	method string
-	call   func(*connection, request) error
-}
+func (missingConnection) PRead([]byte, uint64, uint32) error               { return errBadHandle }
+func (missingConnection) PWrite([]byte, uint64, uint32) error              { return errBadHandle }
+func (missingConnection) Flush(uint32) error                               { return errBadHandle }
+func (missingConnection) Trim(uint32, uint64, uint32) error                { return errBadHandle }
+func (missingConnection) Zero(uint32, uint64, uint32) error                { return errBadHandle }
+func (missingConnection) Cache(uint32, uint64, uint32) error               { return errBadHandle }
+func (missingConnection) Extents(uint32, uint64, uint32, ExtentList) error { return errBadHandle }
 
-// serve runs one request on the connection id.  Extents and Cache are
-// only called when the connection implements them (see wrapper.c).
-func (d *dataCallback) serve(id uintptr, r request) (result int) {
-	defer catchPanic(d.method, &result, -1)
-	c := lookup(d.method, id)
-	if c == nil {
-		return -1
+var missing = &connection{ConnectionInterface: missingConnection{&Connection{}},
+	extenter: missingConnection{}, cacher: missingConnection{}}
+
+// dataConnection is the connection for a data callback: the one with
+// this id, or missing.
+func dataConnection(id uintptr) *connection {
+	if c := connections.get(id); c != nil {
+		return c
 	}
-	return errorResult(d.method, d.call(c, r))
+	return missing
 }
-
-var (
-	preadCallback = dataCallback{"PRead", func(c *connection, r request) error {
-		return c.PRead(r.buf, r.offset, r.flags)
-	}}
-	pwriteCallback = dataCallback{"PWrite", func(c *connection, r request) error {
-		return c.PWrite(r.buf, r.offset, r.flags)
-	}}
-	flushCallback = dataCallback{"Flush", func(c *connection, r request) error {
-		return c.Flush(r.flags)
-	}}
-	trimCallback = dataCallback{"Trim", func(c *connection, r request) error {
-		return c.Trim(r.count, r.offset, r.flags)
-	}}
-	zeroCallback = dataCallback{"Zero", func(c *connection, r request) error {
-		return c.Zero(r.count, r.offset, r.flags)
-	}}
-	extentsCallback = dataCallback{"Extents", func(c *connection, r request) error {
-		return c.extenter.Extents(r.count, r.offset, r.flags, r.extents)
-	}}
-	cacheCallback = dataCallback{"Cache", func(c *connection, r request) error {
-		return c.cacher.Cache(r.count, r.offset, r.flags)
-	}}
-)
 
 //export go_pread
 func go_pread(id C.uintptr_t, buf unsafe.Pointer, count C.uint32_t,
 	offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(preadCallback.serve(uintptr(id), request{buf: unsafe.Slice((*byte)(buf), count),
-		offset: uint64(offset), flags: uint32(flags)}))
+	return C.int(callPRead(uintptr(id), unsafe.Slice((*byte)(buf), count),
+		uint64(offset), uint32(flags)))
+}
+
+func callPRead(id uintptr, buf []byte, offset uint64, flags uint32) (result int) {
+	defer catchPanic("PRead", &result, -1)
+	return errorResult("PRead", dataConnection(id).PRead(buf, offset, flags))
 }
 
 //export go_pwrite
 func go_pwrite(id C.uintptr_t, buf unsafe.Pointer, count C.uint32_t,
 	offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(pwriteCallback.serve(uintptr(id), request{buf: unsafe.Slice((*byte)(buf), count),
-		offset: uint64(offset), flags: uint32(flags)}))
+	return C.int(callPWrite(uintptr(id), unsafe.Slice((*byte)(buf), count),
+		uint64(offset), uint32(flags)))
+}
+
+func callPWrite(id uintptr, buf []byte, offset uint64, flags uint32) (result int) {
+	defer catchPanic("PWrite", &result, -1)
+	return errorResult("PWrite", dataConnection(id).PWrite(buf, offset, flags))
 }
 
 //export go_flush
 func go_flush(id C.uintptr_t, flags C.uint32_t) C.int {
-	return C.int(flushCallback.serve(uintptr(id), request{flags: uint32(flags)}))
+	return C.int(callFlush(uintptr(id), uint32(flags)))
+}
+
+func callFlush(id uintptr, flags uint32) (result int) {
+	defer catchPanic("Flush", &result, -1)
+	return errorResult("Flush", dataConnection(id).Flush(flags))
 }
 
 //export go_trim
 func go_trim(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(trimCallback.serve(uintptr(id), request{count: uint32(count),
-		offset: uint64(offset), flags: uint32(flags)}))
+	return C.int(callTrim(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
+}
+
+func callTrim(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
+	defer catchPanic("Trim", &result, -1)
+	return errorResult("Trim", dataConnection(id).Trim(count, offset, flags))
 }
 
 //export go_zero
 func go_zero(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(zeroCallback.serve(uintptr(id), request{count: uint32(count),
-		offset: uint64(offset), flags: uint32(flags)}))
+	return C.int(callZero(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
+}
+
+func callZero(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
+	defer catchPanic("Zero", &result, -1)
+	return errorResult("Zero", dataConnection(id).Zero(count, offset, flags))
 }
 
 //export go_extents
 func go_extents(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t,
-	list *C.struct_nbdkit_extents) C.int {
-	return C.int(extentsCallback.serve(uintptr(id), request{count: uint32(count),
-		offset: uint64(offset), flags: uint32(flags), extents: ExtentList{extents: list}}))
+	extents *C.struct_nbdkit_extents) C.int {
+	return C.int(callExtents(uintptr(id), uint32(count), uint64(offset), uint32(flags),
+		ExtentList{extents: extents}))
+}
+
+func callExtents(id uintptr, count uint32, offset uint64, flags uint32,
+	extents ExtentList) (result int) {
+	defer catchPanic("Extents", &result, -1)
+	return errorResult("Extents", dataConnection(id).extenter.Extents(count, offset, flags, extents))
 }
 
 //export go_cache
 func go_cache(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(cacheCallback.serve(uintptr(id), request{count: uint32(count),
-		offset: uint64(offset), flags: uint32(flags)}))
+	return C.int(callCache(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
+}
+
+func callCache(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
+	defer catchPanic("Cache", &result, -1)
+	return errorResult("Cache", dataConnection(id).cacher.Cache(count, offset, flags))
 }

@@ -157,13 +157,13 @@ func everyCall(id uintptr, number byte) error {
 			func(c *connection) (bool, error) { return c.fastZeroChecker.CanFastZero() }), 1},
 		{"CanExtents", askConnection("CanExtents", id,
 			func(c *connection) (bool, error) { return c.extentsChecker.CanExtents() }), 1},
-		{"PWrite", pwriteCallback.serve(id, request{buf: buf, flags: FlagFUA}), 0},
-		{"PRead", preadCallback.serve(id, request{buf: buf}), 0},
-		{"Flush", flushCallback.serve(id, request{}), 0},
-		{"Trim", trimCallback.serve(id, request{count: 512}), 0},
-		{"Zero", zeroCallback.serve(id, request{count: 512, flags: FlagMayTrim}), 0},
-		{"Cache", cacheCallback.serve(id, request{count: 512}), 0},
-		{"Extents", extentsCallback.serve(id, request{count: 512}), -1},
+		{"PWrite", callPWrite(id, buf, 0, FlagFUA), 0},
+		{"PRead", callPRead(id, buf, 0, 0), 0},
+		{"Flush", callFlush(id, 0), 0},
+		{"Trim", callTrim(id, 512, 0, 0), 0},
+		{"Zero", callZero(id, 512, 0, FlagMayTrim), 0},
+		{"Cache", callCache(id, 512, 0, 0), 0},
+		{"Extents", callExtents(id, 512, 0, 0, ExtentList{}), -1},
 	}
 	for _, check := range checks {
 		if check.result != check.want {

@@ -159,7 +159,7 @@ func TestErrno(t *testing.T) {
 		{5 << 20, syscall.ENOSPC, "PRead: read /disk: no space left on device"},
 		{6 << 20, syscall.EROFS, "PRead: wrapped: by pointer (errno 30: read-only file system)"},
 	} {
-		if r := preadCallback.serve(id, request{buf: buf, offset: tc.offset}); r != -1 {
+		if r := callPRead(id, buf, tc.offset, 0); r != -1 {
 			t.Errorf("offset %d: result %d, want -1", tc.offset, r)
 		}
 		msg, errno := log.last(t)
@@ -168,7 +168,7 @@ func TestErrno(t *testing.T) {
 				tc.offset, msg, errno, tc.message, tc.errno)
 		}
 	}
-	if r := preadCallback.serve(id, request{buf: buf}); r != 0 {
+	if r := callPRead(id, buf, 0, 0); r != 0 {
 		t.Errorf("a good read after failures returned %d", r)
 	}
 }
@@ -177,7 +177,7 @@ func TestPanicStackInDebug(t *testing.T) {
 	log := setup(t, &testPlugin{disk: make([]byte, 2<<20)})
 	id := open(t)
 	defer callClose(id)
-	preadCallback.serve(id, request{buf: make([]byte, 1), offset: 1 << 20})
+	callPRead(id, make([]byte, 1), 1<<20, 0)
 	if len(log.debugs) != 1 || !strings.Contains(log.debugs[0], "goroutine") ||
 		!strings.Contains(log.debugs[0], "(*testConnection).PRead") {
 		t.Errorf("debug output has no stack of the panic: %q", log.debugs)
@@ -215,7 +215,7 @@ func TestDefaults(t *testing.T) {
 
 func TestBadHandle(t *testing.T) {
 	log := setup(t, &testPlugin{})
-	if r := preadCallback.serve(123456, request{}); r != -1 {
+	if r := callPRead(123456, nil, 0, 0); r != -1 {
 		t.Fatal("a read on a handle never opened succeeded")
 	}
 	if msg, _ := log.last(t); !strings.Contains(msg, "no such connection") {
@@ -264,8 +264,7 @@ func TestConcurrentConnections(t *testing.T) {
 					buf[i] = want
 				}
 				offset := uint64(g * 4096)
-				if pwriteCallback.serve(id, request{buf: buf, offset: offset}) != 0 ||
-					preadCallback.serve(id, request{buf: buf, offset: offset}) != 0 {
+				if callPWrite(id, buf, offset, 0) != 0 || callPRead(id, buf, offset, 0) != 0 {
 					errs <- fmt.Errorf("I/O failed")
 					return
 				}
@@ -302,8 +301,8 @@ func TestHotPathAllocations(t *testing.T) {
 	defer callClose(id)
 	buf := make([]byte, 4096)
 	allocs := testing.AllocsPerRun(1000, func() {
-		preadCallback.serve(id, request{buf: buf})
-		pwriteCallback.serve(id, request{buf: buf, offset: 4096})
+		callPRead(id, buf, 0, 0)
+		callPWrite(id, buf, 4096, 0)
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per request", allocs)
