@@ -112,7 +112,7 @@ type DefaultExporter interface {
 // Per connection: capabilities and extra operations.
 
 // FUAChecker is implemented by a connection (the value
-// [PluginInterface.Open] returns) that chooses how Forced Unit Access
+// plugin's Open returns) that chooses how Forced Unit Access
 // is handled: CanFUA returns [FUANone] (not advertised), [FUAEmulate]
 // (nbdkit calls Flush after each write; needs CanFlush to return true,
 // else FUA is not advertised) or [FUANative] (PWrite, Zero and Trim see
@@ -123,7 +123,7 @@ type FUAChecker interface {
 }
 
 // FastZeroChecker is implemented by a connection (the value
-// [PluginInterface.Open] returns) whose Zero honours [FlagFastZero]:
+// plugin's Open returns) whose Zero honours [FlagFastZero]:
 // when the flag is set, Zero must fail at once with [syscall.ENOTSUP]
 // or [syscall.EOPNOTSUPP] unless it is faster than writing zeroes.
 // Fast zero is advertised to clients whatever the answer (nbdkit aborts
@@ -137,7 +137,7 @@ type FastZeroChecker interface {
 }
 
 // CacheChecker is implemented by a connection (the value
-// [PluginInterface.Open] returns) that chooses how cache (prefetch)
+// plugin's Open returns) that chooses how cache (prefetch)
 // requests are handled: CanCache returns [CacheNone] (not advertised),
 // [CacheEmulate] (nbdkit reads and discards the data) or [CacheNative]
 // (Cache is called, or if the connection is not a [Cacher], the request
@@ -148,7 +148,7 @@ type CacheChecker interface {
 }
 
 // Cacher is implemented by a connection (the value
-// [PluginInterface.Open] returns) that can prefetch: Cache prefetches
+// plugin's Open returns) that can prefetch: Cache prefetches
 // count bytes at offset, so that a later read is faster.  Cache
 // requests are advertised and reach Cache unless a [CacheChecker] says
 // otherwise.  Without it cache requests are not advertised.
@@ -157,7 +157,7 @@ type Cacher interface {
 }
 
 // ExtentsChecker is implemented by a connection (the value
-// [PluginInterface.Open] returns) that is an [Extenter] only some of
+// plugin's Open returns) that is an [Extenter] only some of
 // the time: CanExtents says whether block status requests are answered
 // by Extents.  Without it: true if the connection is an Extenter.
 // Without an Extents method the answer is false whatever CanExtents
@@ -167,7 +167,7 @@ type ExtentsChecker interface {
 }
 
 // Extenter is implemented by a connection (the value
-// [PluginInterface.Open] returns) that knows where its data, holes and
+// plugin's Open returns) that knows where its data, holes and
 // zeroes are (block status: nbdinfo --map, qemu-img map; nbdcopy skips
 // the holes).  Extents describes the range of count bytes at offset, by
 // calling [ExtentList.Add] for consecutive extents starting at or
@@ -183,7 +183,7 @@ type Extenter interface {
 }
 
 // ExportDescriber is implemented by a connection (the value
-// [PluginInterface.Open] returns) that describes the export it serves:
+// plugin's Open returns) that describes the export it serves:
 // ExportDescription gives a human-readable text that clients may ask
 // for, as nbdinfo does.  An error is logged and the client gets no
 // description, as it does without the method.
@@ -192,7 +192,7 @@ type ExportDescriber interface {
 }
 
 // BlockSizer is implemented by a connection (the value
-// [PluginInterface.Open] returns) whose export has block size
+// plugin's Open returns) whose export has block size
 // constraints: BlockSize gives the minimum (a power of 2 up to 64 KiB),
 // preferred (a power of 2 from 512 and the minimum to 32 MiB) and
 // maximum (at least the preferred size, a multiple of the minimum, or

@@ -63,7 +63,7 @@
 // [ParseInt] family, [ReadPassword], [AbsolutePath], [ExportName],
 // [PeerName], [CurrentClient] and more; those newer than the running
 // nbdkit return [ErrNotSupported].  [Debug], [Error] and (Go 1.21)
-// [NewSlogHandler] write to nbdkit's log.
+// NewSlogHandler write to nbdkit's log.
 //
 // # Can* callbacks
 //
@@ -148,10 +148,10 @@ const (
 	ThreadModelParallel             = uint32(C.NBDKIT_THREAD_MODEL_PARALLEL)               // any number: the default
 )
 
-// The flags, bits of the flags argument of the data methods
-// ([ConnectionInterface.PWrite], Zero, Trim, [Extenter], [Cacher]...):
-// test one with flags&FlagFUA != 0.  A method sees only the flags that
-// apply to it, and FlagFUA only with [FUANative].
+// The flags, bits of the flags argument of the data methods (PWrite,
+// Zero, Trim, Extents, Cache...): test one with flags&FlagFUA != 0.  A
+// method sees only the flags that apply to it, and FlagFUA only with
+// [FUANative].
 const (
 	FlagMayTrim  = uint32(C.NBDKIT_FLAG_MAY_TRIM)  // Zero may punch a hole
 	FlagFUA      = uint32(C.NBDKIT_FLAG_FUA)       // PWrite, Zero, Trim: durable before returning
@@ -199,7 +199,7 @@ type PluginInterface interface {
 	// ConfigComplete is called after the last Config.
 	ConfigComplete() error
 	// GetReady is called once before the server starts serving, in
-	// the process that serves (see [WillReexecute]).
+	// the process that serves (see WillReexecute).
 	GetReady() error
 	// PreConnect is called when a client connects, before Open.
 	PreConnect(readonly bool) error
@@ -207,8 +207,8 @@ type PluginInterface interface {
 	Open(readonly bool) (ConnectionInterface, error)
 }
 
-// ConnectionInterface is one client connection: the value that
-// [PluginInterface.Open] returns.  Embed [Connection] to get a default
+// ConnectionInterface is one client connection: the value the
+// plugin's Open returns.  Embed [Connection] to get a default
 // for each method; GetSize and PRead must be implemented.  The optional
 // interfaces implemented by a connection, such as [Extenter] and
 // [FUAChecker], add more.
