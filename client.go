@@ -5,9 +5,10 @@ package nbdkit
 import "net"
 
 // Client is what nbdkit knows of a connection's client.  nbdkit's
-// functions (ExportName, IsTLS, PeerName...) answer only in the thread
-// of a connection callback; CurrentClient reads them all at once, in
-// Open say, into a value that the connection's goroutines can keep.
+// functions ([ExportName], [IsTLS], [PeerName]...) answer only in the
+// thread of a connection callback; [CurrentClient] reads them all at
+// once, in Open say, into a value that the connection's goroutines can
+// keep.
 type Client struct {
 	ExportName string   // the export the client asked for
 	TLS        bool     // the client completed TLS authentication
@@ -21,7 +22,7 @@ type Client struct {
 
 // CurrentClient returns the client of the connection this callback
 // serves.  Outside a connection callback (or in a goroutine) it
-// returns an error, as ExportName does; the parts nbdkit does not know
+// returns an error, as [ExportName] does; the parts nbdkit does not know
 // for this client are left at their zero value (-1 for the ids).
 func CurrentClient() (Client, error) {
 	name, err := ExportName()

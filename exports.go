@@ -51,9 +51,9 @@ import (
 // descriptions, in bytes.
 const maxExportName = 4096
 
-// ExportList collects the answer of ListExports: nbdkit's own list,
-// filled in place.  It is only valid during the ListExports call it was
-// given to.
+// ExportList collects the answer of [ExportLister]'s ListExports:
+// nbdkit's own list, filled in place with [ExportList.Add].  It is only
+// valid during the ListExports call it was given to.
 type ExportList struct {
 	exports *C.struct_nbdkit_exports
 }
@@ -84,7 +84,7 @@ func (l ExportList) Add(name, description string) error {
 }
 
 // AddDefault lists the default export, as nbdkit does for a plugin
-// without ListExports: the name DefaultExport gives, or "".
+// without ListExports: the name [DefaultExporter] gives, or "".
 func (l ExportList) AddDefault() error {
 	if l.exports == nil {
 		return PluginError{Errmsg: "ExportList.AddDefault: not the list nbdkit passed to ListExports",

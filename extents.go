@@ -64,19 +64,23 @@ import (
 	"unsafe"
 )
 
-// ExtentList collects the answer of Extents: nbdkit's own list, filled
-// in place.  It is only valid during the Extents call it was given to.
+// ExtentList collects the answer of [Extenter]'s Extents: nbdkit's own
+// list, filled in place with [ExtentList.Add].  It is only valid during
+// the Extents call it was given to.
 //
-// A plugin can also make lists of its own with NewExtentList, fill
-// them with Add, and read them back with Count and Extent: nbdkit
-// clips what is added to the list's range and merges adjacent extents
-// of the same type, as it does for the answer.
+// A plugin can also make lists of its own with [NewExtentList], fill
+// them with Add, and read them back with [ExtentList.Count] and
+// [ExtentList.Extent]: nbdkit clips what is added to the list's range
+// and merges adjacent extents of the same type, as it does for the
+// answer.  Only nbdkit makes lists: outside nbdkit (in go test) a list
+// stays empty and Add fails.
 type ExtentList struct {
 	extents *C.struct_nbdkit_extents
 	owned   bool // made by NewExtentList, freed by Free
 }
 
-// Extent is one extent of an ExtentList.
+// Extent is one extent of an ExtentList, as [ExtentList.Extent] returns
+// it.
 type Extent struct {
 	Offset uint64
 	Length uint64
@@ -97,11 +101,12 @@ var (
 
 // NewExtentList makes an empty list for the range from start to end
 // (end not included), such as the range of a request.  Free it with
-// Free when done.  A list of its own lets a plugin build an answer in
-// parts, or from several sources, and check it or rework it (read it
-// back, move it to other offsets) before it adds its extents to the
-// list nbdkit passed to Extents.  nbdkit refuses a range that ends
-// beyond 2^63 bytes, or whose start is after its end.
+// [ExtentList.Free] when done.  A list of its own lets a plugin build
+// an answer in parts, or from several sources, and check it or rework
+// it (read it back, move it to other offsets) before it adds its
+// extents to the list nbdkit passed to Extents.  nbdkit refuses a range that ends
+// beyond 2^63 bytes, or whose start is after its end.  Outside nbdkit
+// NewExtentList fails with [ErrNoServer].
 func NewExtentList(start, end uint64) (*ExtentList, error) {
 	fn := nbdkitExtentsNew.lookup()
 	if fn == nil || nbdkitExtentsFree.lookup() == nil {
@@ -116,7 +121,7 @@ func NewExtentList(start, end uint64) (*ExtentList, error) {
 	return &ExtentList{extents: (*C.struct_nbdkit_extents)(extents), owned: true}, nil
 }
 
-// Free frees a list made by NewExtentList; it is empty and unusable
+// Free frees a list made by [NewExtentList]; it is empty and unusable
 // afterwards.  Free does nothing for the list nbdkit passed to Extents,
 // which nbdkit frees, or for a list already freed.
 func (e *ExtentList) Free() {
@@ -156,7 +161,7 @@ func (e ExtentList) Extent(i int) (Extent, error) {
 }
 
 // Add appends the extent of length bytes at offset, of type 0 (data),
-// ExtentHole, ExtentZero or ExtentHole|ExtentZero.  Extents must be
+// [ExtentHole], [ExtentZero] or ExtentHole|ExtentZero.  Extents must be
 // added in order and without gaps; nbdkit clips them to the requested
 // range and ignores any beyond it.  Add returns an error, with the
 // reason in nbdkit's error output, for an extent out of order, one

@@ -4,17 +4,19 @@
 //
 // nbdkit is a Network Block Device (NBD) server whose backends are
 // plugins loaded from shared objects.  A Go plugin is a package main
-// that implements PluginInterface and ConnectionInterface, registers
-// itself, and is built as a C shared object:
+// that implements [PluginInterface] and [ConnectionInterface], registers
+// itself with [Register], and is built as a C shared object:
 //
 //	go build -buildmode=c-shared -o nbdkit-foo-plugin.so
 //	nbdkit -f ./nbdkit-foo-plugin.so size=1G
 //
 // # Writing a plugin
 //
-// Embed Plugin in your plugin type and Connection in your connection
-// type: they supply a default for every method, so you only write the
-// ones you need.  Open, GetSize and PRead are required.
+// Embed [Plugin] in your plugin type and [Connection] in your
+// connection type: they supply a default for every method, so you only
+// write the ones you need.  Open, GetSize and PRead are required.  The
+// plugin is the one value given to Register; its Open returns a new
+// connection value for each client.
 //
 //	type diskPlugin struct{ nbdkit.Plugin }
 //	type diskConnection struct{ nbdkit.Connection }
@@ -32,26 +34,36 @@
 //	func main() {}
 //
 // Plugins written for the binding shipped inside nbdkit's source tree,
-// which export plugin_init themselves and call PluginInitialize, work
+// which export plugin_init themselves and call [PluginInitialize], work
 // unchanged.
 //
 // # Optional interfaces
 //
-// Everything else a C plugin can do is an optional interface (see
-// interfaces.go): a plugin or connection type with the method gets the
-// nbdkit callback, one without gets nbdkit's default for a C plugin
-// that leaves it out, at no cost.  Plugin-wide: Versioner, LongNamer,
-// Describer, ConfigHelper, MagicConfigKeyer, ThreadModeler,
-// AfterForker, Cleaner, ExportLister, DefaultExporter.  Per connection:
-// FUAChecker, FastZeroChecker, CacheChecker, Cacher, ExtentsChecker,
-// Extenter, ExportDescriber, BlockSizer.  Check the spelling at compile
-// time:
+// Everything else a C plugin can do is an optional interface, as in
+// database/sql/driver: a plugin or connection type with the method gets
+// the nbdkit callback, one without gets what nbdkit gives a C plugin
+// that leaves it out, at no cost.  Each interface's doc says what that
+// is.
+//
+// Implemented by the plugin (the value given to Register): [Versioner],
+// [LongNamer], [Describer], [ConfigHelper], [MagicConfigKeyer],
+// [ThreadModeler], [AfterForker], [Cleaner], [ExportLister],
+// [DefaultExporter].
+//
+// Implemented by a connection (the value Open returns): [FUAChecker],
+// [FastZeroChecker], [CacheChecker], [Cacher], [ExtentsChecker],
+// [Extenter], [ExportDescriber], [BlockSizer].
+//
+// Check at compile time that a type has the method you meant, with its
+// exact name and signature:
 //
 //	var _ nbdkit.Extenter = (*diskConnection)(nil)
 //
-// The nbdkit_* functions are here too: ParseSize, ParseBool, the
-// ParseInt family, ReadPassword, AbsolutePath, ExportName, PeerName and
-// more; those newer than the running nbdkit return ErrNotSupported.
+// The nbdkit_* functions are here too: [ParseSize], [ParseBool], the
+// [ParseInt] family, [ReadPassword], [AbsolutePath], [ExportName],
+// [PeerName], [CurrentClient] and more; those newer than the running
+// nbdkit return [ErrNotSupported].  [Debug], [Error] and (Go 1.21)
+// NewSlogHandler write to nbdkit's log.
 //
 // # Can* callbacks
 //
@@ -71,8 +83,8 @@
 //
 // A method reports failure by returning an error.  The message is
 // passed to nbdkit_error and the client sees an errno taken from
-// PluginError.Errno if the error is (or wraps) a PluginError with a
-// non-zero Errno, else from a syscall.Errno found with errors.As (so
+// PluginError.Errno if the error is (or wraps) a [PluginError] with a
+// non-zero Errno, else from a [syscall.Errno] found with [errors.As] (so
 // errors from the os package carry their errno), else EIO.  A panic in
 // any method is recovered: the request fails with EIO, the panic value
 // is logged as an error and the stack as debug output (nbdkit -v), and
@@ -81,7 +93,7 @@
 // # Concurrency
 //
 // The thread model is NBDKIT_THREAD_MODEL_PARALLEL unless the plugin is
-// a ThreadModeler: methods of different connections, and of one
+// a [ThreadModeler]: methods of different connections, and of one
 // connection, may run concurrently, so state shared between requests
 // needs its own locking.
 //
@@ -92,10 +104,19 @@
 // does not survive a fork, so the forked child re-executes nbdkit,
 // which loads the plugin again: Load, Config and ConfigComplete run
 // twice, first in a process that only checks the configuration
-// (WillReexecute), then in the server (Reexecuted).  GetReady and
+// ([WillReexecute]), then in the server ([Reexecuted]).  GetReady and
 // AfterFork run once, in the serving process: do one-time set-up
 // (ports, locks, goroutines, connections) there.  If the server fails
 // to start, the command that started nbdkit fails with its error.
+//
+// # Testing a plugin
+//
+// A plugin's methods are plain Go methods, which its own go test can
+// call as nbdkit would (see the example of [Register]).  Outside nbdkit
+// the functions that need the server fail with [ErrNoServer], and an
+// [ExtentList] or [ExportList] can be filled only in nbdkit: the
+// package libguestfs.org/nbdkit/nbdkittest serves the plugin with the
+// real nbdkit, from go test, and connects real NBD clients to it.
 package nbdkit
 
 /*
@@ -117,44 +138,55 @@ import (
 // APIVersion is the nbdkit plugin API version this binding uses.
 const APIVersion = C.NBDKIT_API_VERSION
 
-// Thread models, from nbdkit-plugin(3).
+// The thread models, the answers of [ThreadModeler]: how many requests
+// nbdkit lets run at the same time, from the strictest to the most
+// parallel (see Threads in nbdkit-plugin(3)).
 const (
-	ThreadModelSerializeConnections = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS)
-	ThreadModelSerializeAllRequests = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_ALL_REQUESTS)
-	ThreadModelSerializeRequests    = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_REQUESTS)
-	ThreadModelParallel             = uint32(C.NBDKIT_THREAD_MODEL_PARALLEL)
+	ThreadModelSerializeConnections = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS)  // one connection at a time
+	ThreadModelSerializeAllRequests = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_ALL_REQUESTS) // one request at a time
+	ThreadModelSerializeRequests    = uint32(C.NBDKIT_THREAD_MODEL_SERIALIZE_REQUESTS)     // one request at a time per connection
+	ThreadModelParallel             = uint32(C.NBDKIT_THREAD_MODEL_PARALLEL)               // any number: the default
 )
 
-// Flags passed to the data methods.
+// The flags, bits of the flags argument of the data methods (PWrite,
+// Zero, Trim, Extents, Cache...): test one with flags&FlagFUA != 0.  A
+// method sees only the flags that apply to it, and FlagFUA only with
+// [FUANative].
 const (
 	FlagMayTrim  = uint32(C.NBDKIT_FLAG_MAY_TRIM)  // Zero may punch a hole
-	FlagFUA      = uint32(C.NBDKIT_FLAG_FUA)       // force unit access
-	FlagReqOne   = uint32(C.NBDKIT_FLAG_REQ_ONE)   // one extent is enough
-	FlagFastZero = uint32(C.NBDKIT_FLAG_FAST_ZERO) // fail Zero unless fast
+	FlagFUA      = uint32(C.NBDKIT_FLAG_FUA)       // PWrite, Zero, Trim: durable before returning
+	FlagReqOne   = uint32(C.NBDKIT_FLAG_REQ_ONE)   // Extents: one extent is enough
+	FlagFastZero = uint32(C.NBDKIT_FLAG_FAST_ZERO) // Zero: fail unless fast (see FastZeroChecker)
 )
 
-// Answers for CanFUA.
+// The answers of [FUAChecker]: whether clients may send writes with
+// Forced Unit Access, and who makes them durable.
 const (
-	FUANone    = uint32(C.NBDKIT_FUA_NONE)
-	FUAEmulate = uint32(C.NBDKIT_FUA_EMULATE)
-	FUANative  = uint32(C.NBDKIT_FUA_NATIVE)
+	FUANone    = uint32(C.NBDKIT_FUA_NONE)    // FUA is not advertised
+	FUAEmulate = uint32(C.NBDKIT_FUA_EMULATE) // nbdkit calls Flush after the write
+	FUANative  = uint32(C.NBDKIT_FUA_NATIVE)  // PWrite, Zero and Trim see FlagFUA
 )
 
-// Answers for CanCache.
+// The answers of [CacheChecker]: whether clients may send cache
+// (prefetch) requests, and who answers them.
 const (
-	CacheNone    = uint32(C.NBDKIT_CACHE_NONE)
-	CacheEmulate = uint32(C.NBDKIT_CACHE_EMULATE)
-	CacheNative  = uint32(C.NBDKIT_CACHE_NATIVE)
+	CacheNone    = uint32(C.NBDKIT_CACHE_NONE)    // cache is not advertised
+	CacheEmulate = uint32(C.NBDKIT_CACHE_EMULATE) // nbdkit reads and discards the data
+	CacheNative  = uint32(C.NBDKIT_CACHE_NATIVE)  // Cache is called, if the connection is a Cacher
 )
 
-// Extent types.
+// The extent types, bits of the type given to [ExtentList.Add] and of
+// [Extent].Type: 0 is allocated data, ExtentHole|ExtentZero a hole that
+// reads as zeroes.
 const (
 	ExtentHole = uint32(C.NBDKIT_EXTENT_HOLE) // not allocated
 	ExtentZero = uint32(C.NBDKIT_EXTENT_ZERO) // reads as zeroes
 )
 
-// PluginInterface is the plugin-wide part of a plugin.  Embed Plugin to
-// get a default for each method; Open must be implemented.
+// PluginInterface is the plugin-wide part of a plugin: the value given
+// to [Register].  Embed [Plugin] to get a default for each method; Open
+// must be implemented.  The optional interfaces implemented by the
+// plugin, such as [Versioner] and [ExportLister], add more.
 type PluginInterface interface {
 	// Load is called once, just after the plugin is loaded.
 	Load()
@@ -175,8 +207,11 @@ type PluginInterface interface {
 	Open(readonly bool) (ConnectionInterface, error)
 }
 
-// ConnectionInterface is one client connection.  Embed Connection to get
-// a default for each method; GetSize and PRead must be implemented.
+// ConnectionInterface is one client connection: the value the
+// plugin's Open returns.  Embed [Connection] to get a default
+// for each method; GetSize and PRead must be implemented.  The optional
+// interfaces implemented by a connection, such as [Extenter] and
+// [FUAChecker], add more.
 type ConnectionInterface interface {
 	// Close is called once when the connection ends, also for a
 	// connection still open when nbdkit shuts down (nbdkit 1.32 skips
@@ -211,11 +246,11 @@ type ConnectionInterface interface {
 	Zero(count uint32, offset uint64, flags uint32) error
 }
 
-// Plugin supplies a default for every PluginInterface method; embed it
-// in your plugin type.
+// Plugin supplies a default for every [PluginInterface] method; embed
+// it in your plugin type.
 type Plugin struct{}
 
-// Connection supplies a default for every ConnectionInterface method;
+// Connection supplies a default for every [ConnectionInterface] method;
 // embed it in your connection type.
 type Connection struct{}
 
@@ -307,7 +342,7 @@ var pluginImpl PluginInterface
 //		return nbdkit.PluginInitialize("disk", &diskPlugin{})
 //	}
 //
-// or let Register do it for you.  name is the plugin's name as nbdkit
+// or let [Register] do it for you.  name is the plugin's name as nbdkit
 // shows it: letters and digits, starting with a letter.
 func PluginInitialize(name string, impl PluginInterface) (plugin unsafe.Pointer) {
 	defer catchPanic("PluginInitialize", &plugin, nil)
@@ -410,7 +445,7 @@ var registered struct {
 //	func main() {}
 //
 // A plugin that exports its own plugin_init (the older style, calling
-// PluginInitialize) does not call Register.
+// [PluginInitialize]) does not call Register.
 //
 // A plugin .so serves one plugin: calling Register twice, or with a
 // nil plugin, is an error that nbdkit reports when it loads the plugin.

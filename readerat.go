@@ -8,7 +8,7 @@ import (
 	"io"
 )
 
-// TrimmerAt is what a value served by NewReaderAtConnection implements
+// TrimmerAt is what a value served by [NewReaderAtConnection] implements
 // to be trimmed: TrimAt discards length bytes at offset, which then
 // read as zeroes (on a file, punch a hole).
 type TrimmerAt interface {
@@ -22,18 +22,19 @@ type TrimmerAt interface {
 //		return nbdkit.NewReaderAtConnection(p.file, p.size), nil
 //	}
 //
-// What r implements decides what the export can do: with io.WriterAt
+// What r implements decides what the export can do: with [io.WriterAt]
 // it is writable (unless nbdkit runs with -r), with Sync() error (as
-// *os.File has) it has Flush (and FUA), with TrimmerAt it has Trim.
+// [*os.File] has) it has Flush (and FUA), with [TrimmerAt] it has Trim.
 // Zeroes are written with WriteAt.  A read that reaches the end of r
-// (io.EOF) before size reads as zeroes past it, so a file shorter than
-// size, or a bytes.Reader, serves as a disk of size bytes; any other
+// ([io.EOF]) before size reads as zeroes past it, so a file shorter than
+// size, or a [bytes.Reader], serves as a disk of size bytes; any other
 // error from r reaches the client with its errno, if it carries one.
 // r must be safe for concurrent ReadAt and WriteAt calls, as
 // *os.File, *bytes.Reader and *io.SectionReader are.
 //
 // The connection does nothing on Close: close r yourself.  Embed the
-// result to add methods of your own.
+// result to add methods of your own, such as the optional interfaces of
+// a connection ([Extenter], [BlockSizer]...).
 func NewReaderAtConnection(r io.ReaderAt, size uint64) ConnectionInterface {
 	c := &readerAtConnection{r: r, size: size}
 	c.w, _ = r.(io.WriterAt)

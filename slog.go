@@ -11,12 +11,12 @@ import (
 	"strings"
 )
 
-// NewSlogHandler returns a log/slog Handler that writes to nbdkit's
-// log: records at slog.LevelError and above with Error, the others
-// with Debug (shown with nbdkit -v).  Attributes are formatted as
-// slog's TextHandler formats them, without the time, which nbdkit's
-// log has its own way of showing.  opts may be nil; its Level is
-// slog.LevelDebug unless set.  (Go 1.21 or later.)
+// NewSlogHandler returns a [log/slog] [slog.Handler] that writes to
+// nbdkit's log: records at [slog.LevelError] and above with [Error],
+// the others with [Debug] (shown with nbdkit -v).  Attributes are
+// formatted as [slog.TextHandler] formats them, without the time, which
+// nbdkit's log has its own way of showing.  opts may be nil; its Level
+// is slog.LevelDebug unless set.  (Go 1.21 or later.)
 //
 //	slog.SetDefault(slog.New(nbdkit.NewSlogHandler(nil)))
 //	slog.Info("opened", "file", path)   // nbdkit: disk: debug: level=INFO msg=opened file=/tmp/disk

@@ -75,6 +75,7 @@ type Error struct {
 	Errno syscall.Errno // the errno (nbd_get_errno); 0 if libnbd has none
 }
 
+// Error returns libnbd's message, or without one the function and the errno.
 func (e *Error) Error() string {
 	if e.Msg != "" {
 		return e.Msg
