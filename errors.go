@@ -27,7 +27,8 @@ func (e PluginError) String() string {
 	return e.Errmsg
 }
 
-// Error returns the same text as String.
+// Error returns the same text as [PluginError.String]: the message,
+// then the errno if there is one, so that PluginError is an error.
 func (e PluginError) Error() string {
 	return e.String()
 }

@@ -114,10 +114,11 @@ var ErrNotSupported = errors.New("not supported by this nbdkit")
 
 // ErrNoServer is returned, wrapped, by functions that need nbdkit when
 // the plugin's code runs without it: in a test binary (go test), or a
-// tool that imports the package.  Debug and Error then write to
-// stderr, AbsolutePath and Realpath work as they would in nbdkit,
-// Nanosleep sleeps, Shutdown does nothing and StdioSafe is true; every
-// other function returns an error wrapping ErrNoServer, never crashes.
+// tool that imports the package.  [Debug] and [Error] then write to
+// stderr, [AbsolutePath] and [Realpath] work as they would in nbdkit,
+// [Nanosleep] sleeps, [Shutdown] does nothing and [StdioSafe] is true;
+// every other function returns an error wrapping ErrNoServer (test for
+// it with [errors.Is]), never crashes.
 var ErrNoServer = errors.New("not running in nbdkit")
 
 // insideNbdkit: the plugin was loaded by nbdkit, whose nbdkit_*
@@ -607,8 +608,9 @@ func (a *VsockAddr) Network() string { return "vsock" }
 // String returns "vsock:CID:PORT".
 func (a *VsockAddr) String() string { return fmt.Sprintf("vsock:%d:%d", a.CID, a.Port) }
 
-// PeerName returns the client's address: a *net.UnixAddr, *net.TCPAddr
-// or *VsockAddr.
+// PeerName returns the client's address: a [*net.UnixAddr],
+// [*net.TCPAddr] or [*VsockAddr].  [CurrentClient] gathers it with the
+// rest of what is known of the client.
 func PeerName() (net.Addr, error) {
 	if err := noServer("PeerName"); err != nil {
 		return nil, err
