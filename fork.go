@@ -37,7 +37,7 @@ func prepareReexec() {
 		message := C.CString(fmt.Sprintf("a Go plugin serves after nbdkit's fork "+
 			"by re-executing nbdkit with the same options, and cannot read "+
 			"nbdkit's command line: %v", err))
-		C.reexec_set_command(nil, 0, nil, -1, message)
+		C.reexec_set_command(nil, 0, nil, nil, 0, message)
 		C.free(unsafe.Pointer(message))
 		return
 	}
@@ -61,26 +61,60 @@ func prepareReexec() {
 	}
 	willReexecute = command.forks() && C.reexec_process() == C.PROCESS_ORIGINAL
 	var user *C.char
-	plugin := C.int(-1)
+	var paths []C.struct_reexec_path
 	if command.forks() && !command.run && (command.user != "" || command.group != "") {
 		// A daemon changes user before it forks: the server starts
-		// as that user, and may need the plugin opened for it.
+		// as that user, and may need the plugin and the filters
+		// opened for it.
 		if command.user != "" {
 			user = C.CString(command.user)
 			defer C.free(unsafe.Pointer(user))
 		}
-		if command.pluginArg >= 0 && strings.Contains(command.args[command.pluginArg], "/") {
-			plugin = C.int(command.pluginArg)
+		for _, path := range loadedPaths(command.args, command.pluginArg) {
+			paths = append(paths, C.struct_reexec_path{arg: C.int(path.arg), offset: C.int(path.offset)})
 		}
+	}
+	var cpaths *C.struct_reexec_path
+	if len(paths) > 0 {
+		cpaths = &paths[0]
 	}
 	cargv := make([]*C.char, len(command.args)+1)
 	for i, arg := range command.args {
 		cargv[i] = C.CString(arg)
 	}
-	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags, user, plugin, nil)
+	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags, user, cpaths, C.int(len(paths)), nil)
 	for _, arg := range cargv[:len(command.args)] {
 		C.free(unsafe.Pointer(arg))
 	}
+}
+
+// loadedPath is an argument of the server's command line that names a
+// file nbdkit loads: the path is args[arg][offset:].
+type loadedPath struct{ arg, offset int }
+
+// filterOption is how the server's command line (parseServerCommand)
+// spells every --filter option.
+const filterOption = "--filter="
+
+// loadedPaths finds the files nbdkit loads by path in the server's
+// command line args: each --filter=PATH among the options, before
+// "--", and the plugin at pluginArg (-1 if none).  A name without a
+// slash (memory, --filter=cow) is one of nbdkit's own, which anyone
+// can read.
+func loadedPaths(args []string, pluginArg int) []loadedPath {
+	var paths []loadedPath
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if i > 0 && strings.HasPrefix(arg, filterOption) && strings.Contains(arg[len(filterOption):], "/") {
+			paths = append(paths, loadedPath{i, len(filterOption)})
+		}
+	}
+	if pluginArg >= 0 && strings.Contains(args[pluginArg], "/") {
+		paths = append(paths, loadedPath{pluginArg, 0})
+	}
+	return paths
 }
 
 // splitCmdline splits /proc/self/cmdline's NUL-terminated arguments.
