@@ -6,7 +6,7 @@
 # nbdkit is re-executed once, every layer's GetReady and AfterFork run
 # once, in the server, and the start fails if any layer's AfterFork
 # does.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 filter=$abs_top_builddir/tests/forkfilter/nbdkit-forkfilter-filter.so
@@ -77,10 +77,8 @@ for stack in one_over_c one_over_go two_over_c two_over_go; do
     # Daemon mode: the pid file names the server once the starting
     # command returns.
     rm -f "$logs"/*.log
-    timeout -k 5 30 "$NBDKIT" -U "$tmp/$stack.sock" -P "$tmp/$stack.pid" "${args[@]}" ||
-        fail "$stack, daemon: did not start"
-    pid=$(cat "$tmp/$stack.pid")
-    server_pids+=("$pid")
+    start_daemon --now "$tmp/$stack.pid" -U "$tmp/$stack.sock" "${args[@]}"
+    pid=$daemon_pid
     uri="nbd+unix:///?socket=$tmp/$stack.sock" bash -c "$data_ok" ||
         fail "$stack, daemon: data"
     kill_daemon "$pid"
@@ -94,7 +92,7 @@ unset -n args
 rm -f "$logs"/*.log
 timeout -k 5 60 "$NBDKIT" -f -U "$tmp/fg.sock" "${two_over_go[@]}" &
 server_pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/fg.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$tmp/fg.sock" || true
 uri="nbd+unix:///?socket=$tmp/fg.sock" bash -c "$data_ok" || fail "-f: data"
 for log in "$logs"/*.log; do
     expect_count 1 "GetReady reexecuted=false willreexecute=false" "$log"
@@ -165,10 +163,8 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     writable_logs () { local l; for l in plugin forkfilter forkfilter2; do
         rm -f "$logs/$l.log"; install -m 666 /dev/null "$logs/$l.log"; done; }
     writable_logs
-    timeout -k 5 30 "$NBDKIT" -u nobody -g "$group" -U "$tmp/pub/u.sock" -P "$tmp/pub/u.pid" \
-        "${private_stack[@]}" || fail "-u nobody daemon, root-only layers: did not start"
-    pid=$(cat "$tmp/pub/u.pid")
-    server_pids+=("$pid")
+    start_daemon --now "$tmp/pub/u.pid" -u nobody -g "$group" -U "$tmp/pub/u.sock" "${private_stack[@]}"
+    pid=$daemon_pid
     [ "$(stat -c %U "/proc/$pid")" = nobody ] || fail "-u nobody daemon runs as $(stat -c %U "/proc/$pid")"
     uri="nbd+unix:///?socket=$tmp/pub/u.sock" bash -c "$data_ok" || fail "-u nobody daemon: data"
     ! ls -l "/proc/$pid/fd" | grep -E -q '\.so$' || {
