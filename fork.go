@@ -34,7 +34,7 @@ func prepareReexec() {
 	if err != nil {
 		// Whether nbdkit forks is not known: if it does, reexec.c
 		// fails at the fork, before it, with this message.
-		message := C.CString(fmt.Sprintf("a Go plugin serves after nbdkit's fork "+
+		message := C.CString(fmt.Sprintf("a Go plugin or filter serves after nbdkit's fork "+
 			"by re-executing nbdkit with the same options, and cannot read "+
 			"nbdkit's command line: %v", err))
 		C.reexec_set_command(nil, 0, nil, nil, 0, message)

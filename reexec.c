@@ -602,22 +602,24 @@ fork_prepare (void)
     nsockets = 0;
   if (server_argv == NULL)
     fail_at_fork ("%s: %s", command_error ? command_error :
-                  "a Go plugin cannot serve after nbdkit's fork here",
+                  "a Go plugin or filter cannot serve after nbdkit's "
+                  "fork here",
                   no_fork_hint ());
   if (nsockets == 0)
-    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
-                  "nbdkit's listening sockets to a new nbdkit, and "
-                  "none was found: %s", no_fork_hint ());
+    fail_at_fork ("a Go plugin or filter serves after nbdkit's fork "
+                  "by handing nbdkit's listening sockets to a new "
+                  "nbdkit, and none was found: %s", no_fork_hint ());
   if (nsockets < 0)
-    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
-                  "nbdkit's listening sockets to a new nbdkit, at most "
-                  "%d: %s", MAX_LISTENING, no_fork_hint ());
+    fail_at_fork ("a Go plugin or filter serves after nbdkit's fork "
+                  "by handing nbdkit's listening sockets to a new "
+                  "nbdkit, at most %d: %s", MAX_LISTENING, no_fork_hint ());
   fd = collision ();
   if (fd != -1)
-    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
-                  "nbdkit's %d listening socket%s to a new nbdkit as "
-                  "file descriptor%s 3%s%.0d (socket activation), but "
-                  "nbdkit was started with file descriptor %d open: "
+    fail_at_fork ("a Go plugin or filter serves after nbdkit's fork "
+                  "by handing nbdkit's %d listening socket%s to a new "
+                  "nbdkit as file descriptor%s 3%s%.0d (socket "
+                  "activation), but nbdkit was started with file "
+                  "descriptor %d open: "
                   "pass it as a higher file descriptor (above %d), "
                   "or %s",
                   nsockets, nsockets > 1 ? "s" : "",
@@ -648,12 +650,13 @@ wait_for_server (void)
   if (r == 1)
     return;
   if (server_user)
-    fail_at_fork ("the server did not start: after nbdkit's fork a Go "
-                  "plugin is served by nbdkit re-executed, as user %s, "
-                  "which must be able to read the plugin and every "
-                  "file it opens at start", server_user);
-  fail_at_fork ("the server did not start (after nbdkit's fork a Go "
-                "plugin is served by nbdkit re-executed)");
+    fail_at_fork ("the server did not start: after nbdkit's fork Go "
+                  "plugins and filters are served by nbdkit re-executed, "
+                  "as user %s, which must be able to read the plugin, "
+                  "the filters and every file they open at start",
+                  server_user);
+  fail_at_fork ("the server did not start (after nbdkit's fork Go "
+                "plugins and filters are served by nbdkit re-executed)");
 }
 
 static void
@@ -814,7 +817,7 @@ own_after_fork (void)
    */
   armed = 0;
   if (getpid () != load_pid) {
-    nbdkit_error ("a Go plugin cannot serve in a forked nbdkit");
+    nbdkit_error ("a Go plugin or filter cannot serve in a forked nbdkit");
     return -1;
   }
   if (process == PROCESS_DAEMON_SERVER && chdir ("/") == -1) {
