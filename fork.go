@@ -13,11 +13,11 @@ package nbdkit
 import "C"
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"strings"
 	"unsafe"
+
+	"libguestfs.org/nbdkit/internal/cmdline"
 )
 
 // willReexecute is set at load: nbdkit is going to fork.
@@ -26,10 +26,10 @@ var willReexecute bool
 // prepareReexec reads nbdkit's command line and hands the re-executed
 // server's command line to reexec.c.
 func prepareReexec() {
-	var command *serverCommand
+	var command *cmdline.Command
 	raw, err := os.ReadFile("/proc/self/cmdline")
 	if err == nil {
-		command, err = parseServerCommand(splitCmdline(raw), os.Getenv("POSIXLY_CORRECT") != "")
+		command, err = cmdline.Parse(cmdline.Split(raw), os.Getenv("POSIXLY_CORRECT") != "")
 	}
 	if err != nil {
 		// Whether nbdkit forks is not known: if it does, reexec.c
@@ -41,90 +41,51 @@ func prepareReexec() {
 		C.free(unsafe.Pointer(message))
 		return
 	}
-	command.socketActivated = C.reexec_socket_activated() != 0
-	debugOff.Store(!command.verbose)
+	command.SocketActivated = C.reexec_socket_activated() != 0
+	debugOff.Store(!command.Verbose)
 	var flags C.int
-	if command.forks() {
+	if command.Forks() {
 		flags |= C.REEXEC_FORKS
 	}
-	if command.run {
+	if command.Run {
 		flags |= C.REEXEC_RUN
 	}
-	if command.tempSocket {
+	if command.TempSocket {
 		flags |= C.REEXEC_TEMP_SOCKET
 	}
-	if command.verbose {
+	if command.Verbose {
 		flags |= C.REEXEC_VERBOSE
 	}
-	if command.log {
+	if command.Log {
 		flags |= C.REEXEC_LOG_SET
 	}
-	willReexecute = command.forks() && C.reexec_process() == C.PROCESS_ORIGINAL
+	willReexecute = command.Forks() && C.reexec_process() == C.PROCESS_ORIGINAL
 	var user *C.char
 	var paths []C.struct_reexec_path
-	if command.forks() && !command.run && (command.user != "" || command.group != "") {
+	if command.Forks() && !command.Run && (command.User != "" || command.Group != "") {
 		// A daemon changes user before it forks: the server starts
 		// as that user, and may need the plugin and the filters
 		// opened for it.
-		if command.user != "" {
-			user = C.CString(command.user)
+		if command.User != "" {
+			user = C.CString(command.User)
 			defer C.free(unsafe.Pointer(user))
 		}
-		for _, path := range loadedPaths(command.args, command.pluginArg) {
-			paths = append(paths, C.struct_reexec_path{arg: C.int(path.arg), offset: C.int(path.offset)})
+		for _, path := range command.LoadedPaths() {
+			paths = append(paths, C.struct_reexec_path{arg: C.int(path.Arg), offset: C.int(path.Offset)})
 		}
 	}
 	var cpaths *C.struct_reexec_path
 	if len(paths) > 0 {
 		cpaths = &paths[0]
 	}
-	cargv := make([]*C.char, len(command.args)+1)
-	for i, arg := range command.args {
+	cargv := make([]*C.char, len(command.Args)+1)
+	for i, arg := range command.Args {
 		cargv[i] = C.CString(arg)
 	}
 	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags, user, cpaths, C.int(len(paths)), nil)
-	for _, arg := range cargv[:len(command.args)] {
+	for _, arg := range cargv[:len(command.Args)] {
 		C.free(unsafe.Pointer(arg))
 	}
-}
-
-// loadedPath is an argument of the server's command line that names a
-// file nbdkit loads: the path is args[arg][offset:].
-type loadedPath struct{ arg, offset int }
-
-// filterOption is how the server's command line (parseServerCommand)
-// spells every --filter option.
-const filterOption = "--filter="
-
-// loadedPaths finds the files nbdkit loads by path in the server's
-// command line args: each --filter=PATH among the options, before
-// "--", and the plugin at pluginArg (-1 if none).  A name without a
-// slash (memory, --filter=cow) is one of nbdkit's own, which anyone
-// can read.
-func loadedPaths(args []string, pluginArg int) []loadedPath {
-	var paths []loadedPath
-	for i, arg := range args {
-		if arg == "--" {
-			break
-		}
-		if i > 0 && strings.HasPrefix(arg, filterOption) && strings.Contains(arg[len(filterOption):], "/") {
-			paths = append(paths, loadedPath{i, len(filterOption)})
-		}
-	}
-	if pluginArg >= 0 && strings.Contains(args[pluginArg], "/") {
-		paths = append(paths, loadedPath{pluginArg, 0})
-	}
-	return paths
-}
-
-// splitCmdline splits /proc/self/cmdline's NUL-terminated arguments.
-func splitCmdline(raw []byte) []string {
-	raw = bytes.TrimSuffix(raw, []byte{0})
-	var argv []string
-	for _, arg := range bytes.Split(raw, []byte{0}) {
-		argv = append(argv, string(arg))
-	}
-	return argv
 }
 
 // WillReexecute reports whether this process only checks the

@@ -25,7 +25,7 @@
  * server, so nothing it acquires is held twice.
  *
  * Everything here is C, because in the forked child nothing else can
- * run; the new command line is built in Go beforehand (cmdline.go).
+ * run; the new command line is built in Go beforehand (internal/cmdline).
  *
  * Several Go libraries: a Go filter over a Go plugin (and maybe more
  * Go filters) puts several Go runtimes in one nbdkit, each library

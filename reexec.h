@@ -5,7 +5,7 @@
 #ifndef NBDKIT_GO_REEXEC_H
 #define NBDKIT_GO_REEXEC_H
 
-/* What the original command line says (see cmdline.go). */
+/* What the original command line says (see internal/cmdline). */
 enum reexec_flag {
   REEXEC_FORKS       = 1 << 0,  /* nbdkit will fork before serving */
   REEXEC_RUN         = 1 << 1,  /* captive mode: --run */

@@ -3,64 +3,15 @@
 package nbdkit
 
 import (
-	"encoding/binary"
-	"fmt"
 	"net"
-	"strings"
-	"syscall"
-	"unsafe"
+
+	"libguestfs.org/nbdkit/internal/sockaddr"
 )
 
-// afVsock is AF_VSOCK, which package syscall does not name.
-const afVsock = 40
-
-// sockaddrToAddr converts a struct sockaddr, as raw bytes in the host's
-// byte order (ports and IPv4/IPv6 addresses in network order), to a
-// net.Addr.
+// sockaddrToAddr converts the peer's struct sockaddr, as raw bytes, to
+// a net.Addr (internal/sockaddr), an AF_VSOCK one to a *VsockAddr.
 func sockaddrToAddr(raw []byte) (net.Addr, error) {
-	if len(raw) < 2 {
-		return nil, fmt.Errorf("PeerName: address of %d bytes", len(raw))
-	}
-	family := binary.LittleEndian.Uint16(raw)
-	if nativeBigEndian {
-		family = binary.BigEndian.Uint16(raw)
-	}
-	switch {
-	case family == syscall.AF_UNIX:
-		path := string(raw[2:])
-		if i := strings.IndexByte(path, 0); i >= 0 {
-			path = path[:i]
-		}
-		return &net.UnixAddr{Name: path, Net: "unix"}, nil
-	case family == syscall.AF_INET && len(raw) >= 8:
-		return &net.TCPAddr{IP: net.IP(append([]byte(nil), raw[4:8]...)),
-			Port: int(binary.BigEndian.Uint16(raw[2:4]))}, nil
-	case family == syscall.AF_INET6 && len(raw) >= 28:
-		addr := &net.TCPAddr{IP: net.IP(append([]byte(nil), raw[8:24]...)),
-			Port: int(binary.BigEndian.Uint16(raw[2:4]))}
-		if scope := hostUint32(raw[24:28]); scope != 0 {
-			if ifi, err := net.InterfaceByIndex(int(scope)); err == nil {
-				addr.Zone = ifi.Name
-			} else {
-				addr.Zone = fmt.Sprint(scope)
-			}
-		}
-		return addr, nil
-	case family == afVsock && len(raw) >= 12:
-		// struct sockaddr_vm: family, reserved1, port, cid.
-		return &VsockAddr{Port: hostUint32(raw[4:8]), CID: hostUint32(raw[8:12])}, nil
-	}
-	return nil, fmt.Errorf("PeerName: unknown address family %d", family)
-}
-
-var nativeBigEndian = func() bool {
-	x := uint16(1)
-	return (*[2]byte)(unsafe.Pointer(&x))[0] == 0
-}()
-
-func hostUint32(b []byte) uint32 {
-	if nativeBigEndian {
-		return binary.BigEndian.Uint32(b)
-	}
-	return binary.LittleEndian.Uint32(b)
+	return sockaddr.ToAddr(raw, func(cid, port uint32) net.Addr {
+		return &VsockAddr{CID: cid, Port: port}
+	})
 }

@@ -238,7 +238,7 @@ echo "7. --exit-with-parent: one process, WillReexecute false, ReadPassword -3 w
 # hides --threads): nothing changes without a fork; with one, nbdkit
 # fails before it, naming the option.
 (cd "$abs_top_srcdir/tests/plugins/forktest" &&
-     "$GO" build -buildmode=c-shared -ldflags "-X libguestfs.org/nbdkit.hiddenOptions=threads" \
+     "$GO" build -buildmode=c-shared -ldflags "-X libguestfs.org/nbdkit/internal/cmdline.hiddenOptions=threads" \
         -o "$tmp/hidden.so") || fail "building the plugin with a hidden option"
 timeout -k 5 30 "$NBDKIT" -f --threads=4 -U "$tmp/hidden.sock" "$tmp/hidden.so" size=1M &
 server_pids+=($!)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzing.  The Go fuzz targets of the package (the *_fuzz_test.go
-# files: errno choice, strings going to C, BlockSize's check, nbdkit's
-# command line for the fork support, the peer's address), one at a
+# Fuzzing.  The Go fuzz targets of the package and of its internal
+# packages (the *_fuzz_test.go files: errno choice, strings going to C,
+# BlockSize's check; nbdkit's command line for the fork support in
+# internal/cmdline, the peer's address in internal/sockaddr), one at a
 # time (go test -fuzz takes one), for $FUZZ_TIME each (default 2s;
 # make stress gives each 2 minutes).  A failing input is saved under
-# testdata/fuzz/ by go test, which replays it from then on.
+# the package's testdata/fuzz/ by go test, which replays it from then
+# on.
 #
 # Then the extents builder, which is nbdkit's (nbdkit_add_extent) behind
 # ExtentList.Add: the hardening plugin answers block status with
@@ -18,24 +20,30 @@ parallel=${FUZZ_PARALLEL:-1}
 requests=${FUZZ_EXTENTS:-3000}
 
 cd "$abs_top_srcdir"
-targets=$("$GO" test -list '^Fuzz' . | grep '^Fuzz') || fail "cannot list the fuzz targets"
-[ "$(wc -w <<<"$targets")" -ge 8 ] || fail "fuzz targets missing: $targets"
-for target in $targets; do
+# PACKAGE:TARGET, for every package (go test -list prints "ok ..." or
+# "? ... [no test files]" after its targets).
+targets=$("$GO" test -list '^Fuzz' . ./internal/... |
+    awk '/^Fuzz/ { t[n++] = $1 } /^(ok|\?) / { for (i = 0; i < n; i++) print $2 ":" t[i]; n = 0 }') &&
+    [ -n "$targets" ] || fail "cannot list the fuzz targets"
+# 9: the 6 of the package, 2 of internal/cmdline, 1 of internal/sockaddr.
+[ "$(wc -w <<<"$targets")" -ge 9 ] || fail "fuzz targets missing: $targets"
+for pt in $targets; do
+    pkg=${pt%:*} target=${pt#*:} out=$tmp/${pt//\//_}.out
     # go test -fuzz may stop with "context deadline exceeded" and no
     # failing input when the machine is busy (the fuzzer's own
     # deadline): try again, twice.
     for attempt in 1 2 3; do
-        ! "$GO" test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" -parallel "$parallel" . \
-            >"$tmp/$target.out" 2>&1 || break
-        if grep -q 'Failing input written' "$tmp/$target.out" ||
-           ! grep -q 'context deadline exceeded' "$tmp/$target.out" || [ "$attempt" -eq 3 ]; then
-            cat "$tmp/$target.out" >&2
-            fail "$target found a failure"
+        ! "$GO" test -run '^$' -fuzz "^$target\$" -fuzztime "$fuzztime" -parallel "$parallel" "$pkg" \
+            >"$out" 2>&1 || break
+        if grep -q 'Failing input written' "$out" ||
+           ! grep -q 'context deadline exceeded' "$out" || [ "$attempt" -eq 3 ]; then
+            cat "$out" >&2
+            fail "$pkg: $target found a failure"
         fi
-        echo "fuzz: $target: the fuzzer's deadline passed, trying again"
+        echo "fuzz: $pkg: $target: the fuzzer's deadline passed, trying again"
     done
-    execs=$(grep -o 'execs: [0-9]*' "$tmp/$target.out" | tail -n1 | cut -d' ' -f2)
-    echo "fuzz: $target: ${execs:-?} inputs in $fuzztime"
+    execs=$(grep -o 'execs: [0-9]*' "$out" | tail -n1 | cut -d' ' -f2)
+    echo "fuzz: $pkg: $target: ${execs:-?} inputs in $fuzztime"
 done
 cd - >/dev/null
 

@@ -36,9 +36,13 @@ run_make install DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
 
 # The package: go.mod, and what cgo and go build compile, every .c, .h
 # and .go file of the top directory, but the tests; the same of the
-# subpackage nbdkittest, if there is one.
+# subpackage nbdkittest, if there is one, and of the internal packages
+# that the package imports.
+deps=$(cd "$abs_top_srcdir" && "$GO" list -deps -f '{{.ImportPath}}' .) || fail "go list -deps . failed"
+internal=$(sed -n 's|^libguestfs.org/nbdkit/internal/|internal/|p' <<<"$deps")
 expected=$( (cd "$abs_top_srcdir" && ls go.mod *.c *.h *.go &&
-             if [ -d nbdkittest ]; then ls nbdkittest/*.c nbdkittest/*.h nbdkittest/*.go 2>/dev/null || true; fi) |
+             if [ -d nbdkittest ]; then ls nbdkittest/*.c nbdkittest/*.h nbdkittest/*.go 2>/dev/null || true; fi &&
+             for dir in $internal; do ls "$dir"/*.go; done) |
     grep -v '_test\.go$' | sort)
 installed=$(cd "$pkg" && find . -type f | sed 's|^\./||' | sort)
 [ "$installed" = "$expected" ] ||

@@ -1,12 +1,15 @@
 // Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
 
-package nbdkit
-
-// Rewriting nbdkit's command line for the re-executed server (see
-// fork.go).  This is plain Go, run in the original process where the
-// Go runtime works, so that the forked child only has to exec.
+// Package cmdline reads nbdkit's command line and rewrites it for the
+// re-executed server of the binding's fork support (fork.go in
+// libguestfs.org/nbdkit).  This is plain Go, run in the original
+// process where the Go runtime works, so that the forked child only
+// has to exec; it needs no cgo, so that it is tested and fuzzed
+// without it.
+package cmdline
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -19,7 +22,7 @@ type nbdkitOption struct {
 	// drop: the re-executed server must not see it, because the
 	// original process already did what it asks (listening, forking,
 	// --run, printing the URI).  -u and -g are handled apart: see
-	// parseServerCommand.
+	// Parse.
 	drop bool
 	// aliasOf names the option this one is another name for, when
 	// neither has a short letter.
@@ -91,60 +94,62 @@ var nbdkitOptions = []nbdkitOption{
 
 // hiddenOptions lets the tests play an nbdkit newer than the table:
 // the long options it lists, separated by commas, are unknown.  Set it
-// with go build -ldflags "-X libguestfs.org/nbdkit.hiddenOptions=...".
+// with go build -ldflags
+// "-X libguestfs.org/nbdkit/internal/cmdline.hiddenOptions=...".
 var hiddenOptions string
 
-// serverCommand is what the original command line says about serving.
-type serverCommand struct {
-	// args is the command line of the re-executed server: the
+// Command is what the original command line says about serving.
+type Command struct {
+	// Args is the command line of the re-executed server: the
 	// options that still apply, -f, and the plugin with its arguments.
-	args []string
-	// pluginArg is the index in args of the plugin (a path or a
+	Args []string
+	// PluginArg is the index in Args of the plugin (a path or a
 	// name), or -1.
-	pluginArg int
+	PluginArg int
 	// Facts about the original command line.
-	run            bool   // --run: captive mode
-	foreground     bool   // -f
-	single         bool   // -s
-	exitWithParent bool   // --exit-with-parent
-	log            bool   // --log=...
-	verbose        bool   // -v
-	listens        bool   // -U, -p, -i or --vsock
-	unixSocket     string // -U's value
-	user, group    string // -u, -g
-	tempSocket     bool   // nbdkit makes a temporary socket (-U -)
-	serves         bool   // not --help, --version, --dump-plugin, ...
-	// Not on the command line: started by socket activation.
-	socketActivated bool
+	Run            bool   // --run: captive mode
+	Foreground     bool   // -f
+	Single         bool   // -s
+	ExitWithParent bool   // --exit-with-parent
+	Log            bool   // --log=...
+	Verbose        bool   // -v
+	Listens        bool   // -U, -p, -i or --vsock
+	UnixSocket     string // -U's value
+	User, Group    string // -u, -g
+	TempSocket     bool   // nbdkit makes a temporary socket (-U -)
+	Serves         bool   // not --help, --version, --dump-plugin, ...
+	// Not on the command line (the caller sets it): started by
+	// socket activation.
+	SocketActivated bool
 }
 
-// forks reports whether nbdkit forks before serving: in captive mode
+// Forks reports whether nbdkit forks before serving: in captive mode
 // (--run, even with -f) and in daemon mode (no -f, -s,
 // --exit-with-parent, which implies -f, or socket activation).
-func (s *serverCommand) forks() bool {
-	return s.serves && !s.socketActivated &&
-		(s.run || !(s.foreground || s.single || s.exitWithParent))
+func (s *Command) Forks() bool {
+	return s.Serves && !s.SocketActivated &&
+		(s.Run || !(s.Foreground || s.Single || s.ExitWithParent))
 }
 
-// parseServerCommand reads nbdkit's argv (argv[0] included) the way
-// nbdkit's getopt_long does, and builds the re-executed server's
-// command line.  As with GNU getopt, options may come after the plugin
-// (nbdkit -U - memory 1G --run CMD) unless POSIXLY_CORRECT is set, and
-// "--" ends the options.
-func parseServerCommand(argv []string, posixlyCorrect bool) (*serverCommand, error) {
+// Parse reads nbdkit's argv (argv[0] included) the way nbdkit's
+// getopt_long does, and builds the re-executed server's command line.
+// As with GNU getopt, options may come after the plugin (nbdkit -U -
+// memory 1G --run CMD) unless posixlyCorrect (POSIXLY_CORRECT is set),
+// and "--" ends the options.
+func Parse(argv []string, posixlyCorrect bool) (*Command, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("empty command line")
 	}
-	s := &serverCommand{args: []string{argv[0]}, serves: true}
+	s := &Command{Args: []string{argv[0]}, Serves: true}
 	keep := func(o *nbdkitOption, value string) {
 		s.note(o, value)
 		if o.drop {
 			return
 		}
 		if o.hasArg {
-			s.args = append(s.args, "--"+o.long+"="+value)
+			s.Args = append(s.Args, "--"+o.long+"="+value)
 		} else {
-			s.args = append(s.args, "--"+o.long)
+			s.Args = append(s.Args, "--"+o.long)
 		}
 	}
 	var operands []string // the plugin and its arguments, in order
@@ -207,53 +212,53 @@ func parseServerCommand(argv []string, posixlyCorrect bool) (*serverCommand, err
 	// re-executed server starts as root and changes user itself, so
 	// that it can read what the original could.  A daemon has already
 	// changed user when it forks.
-	if s.run && s.group != "" {
-		s.args = append(s.args, "--group="+s.group)
+	if s.Run && s.Group != "" {
+		s.Args = append(s.Args, "--group="+s.Group)
 	}
-	if s.run && s.user != "" {
-		s.args = append(s.args, "--user="+s.user)
+	if s.Run && s.User != "" {
+		s.Args = append(s.Args, "--user="+s.User)
 	}
 	// nbdkit 1.36 and later listen on a temporary socket for --run
 	// when no other is given (1.32 on TCP port 10809; reexec.c only
 	// removes a Unix socket).
-	s.tempSocket = s.unixSocket == "-" || (s.run && !s.listens)
+	s.TempSocket = s.UnixSocket == "-" || (s.Run && !s.Listens)
 	// The daemon's errors go to the terminal until it serves, then
 	// to syslog (reexec.c), as for a C plugin's daemon.
-	s.args = append(s.args, "-f", "--")
-	s.pluginArg = -1
+	s.Args = append(s.Args, "-f", "--")
+	s.PluginArg = -1
 	if len(operands) > 0 {
-		s.pluginArg = len(s.args)
+		s.PluginArg = len(s.Args)
 	}
-	s.args = append(s.args, operands...)
+	s.Args = append(s.Args, operands...)
 	return s, nil
 }
 
 // note records what an option says about how nbdkit serves.
-func (s *serverCommand) note(o *nbdkitOption, value string) {
+func (s *Command) note(o *nbdkitOption, value string) {
 	switch o.long {
 	case "run":
-		s.run = true
+		s.Run = true
 	case "foreground", "no-fork":
-		s.foreground = true
+		s.Foreground = true
 	case "single", "stdin":
-		s.single = true
+		s.Single = true
 	case "exit-with-parent":
-		s.exitWithParent = true
+		s.ExitWithParent = true
 	case "log":
-		s.log = true
+		s.Log = true
 	case "verbose":
-		s.verbose = true
+		s.Verbose = true
 	case "unix":
-		s.unixSocket = value
-		s.listens = true
+		s.UnixSocket = value
+		s.Listens = true
 	case "port", "ip-addr", "ipaddr", "vsock":
-		s.listens = true
+		s.Listens = true
 	case "user":
-		s.user = value
+		s.User = value
 	case "group":
-		s.group = value
+		s.Group = value
 	case "help", "version", "dump-config", "dump-plugin", "long-options", "short-options":
-		s.serves = false
+		s.Serves = false
 	}
 }
 
@@ -299,6 +304,8 @@ func sameOption(a, b *nbdkitOption) bool {
 	return identity(a) == identity(b)
 }
 
+// findShortOption returns the first entry with the short letter c, or
+// nil.
 func findShortOption(c byte) *nbdkitOption {
 	for i := range nbdkitOptions {
 		if nbdkitOptions[i].short == c {
@@ -306,4 +313,14 @@ func findShortOption(c byte) *nbdkitOption {
 		}
 	}
 	return nil
+}
+
+// Split splits /proc/self/cmdline's NUL-terminated arguments.
+func Split(raw []byte) []string {
+	raw = bytes.TrimSuffix(raw, []byte{0})
+	var argv []string
+	for _, arg := range bytes.Split(raw, []byte{0}) {
+		argv = append(argv, string(arg))
+	}
+	return argv
 }

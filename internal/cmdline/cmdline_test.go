@@ -1,6 +1,6 @@
 // Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
 
-package nbdkit
+package cmdline
 
 import (
 	"reflect"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestParseServerCommand(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		argv  string // arguments separated by |
 		args  string // the re-executed command, separated by |
@@ -45,54 +45,54 @@ func TestParseServerCommand(t *testing.T) {
 		{"nbdkit|--no-structured-replies|--no-s|-e|",
 			"nbdkit|--no-structured-replies|--no-sr|--export=|-f|--", true, false},
 	} {
-		s, err := parseServerCommand(strings.Split(tc.argv, "|"), false)
+		s, err := Parse(strings.Split(tc.argv, "|"), false)
 		if err != nil {
 			t.Errorf("%s: %v", tc.argv, err)
 			continue
 		}
-		if want := strings.Split(tc.args, "|"); !reflect.DeepEqual(s.args, want) {
-			t.Errorf("%s:\n got %q\nwant %q", tc.argv, s.args, want)
+		if want := strings.Split(tc.args, "|"); !reflect.DeepEqual(s.Args, want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.argv, s.Args, want)
 		}
-		if s.forks() != tc.forks || s.run != tc.run {
-			t.Errorf("%s: forks %v run %v, want %v %v", tc.argv, s.forks(), s.run, tc.forks, tc.run)
+		if s.Forks() != tc.forks || s.Run != tc.run {
+			t.Errorf("%s: forks %v run %v, want %v %v", tc.argv, s.Forks(), s.Run, tc.forks, tc.run)
 		}
 	}
 }
 
-func TestParseServerCommandFacts(t *testing.T) {
-	s, err := parseServerCommand([]string{"nbdkit", "-U", "-", "--exit-with-parent", "--log", "null", "--run", "x", "p.so"}, false)
+func TestParseFacts(t *testing.T) {
+	s, err := Parse([]string{"nbdkit", "-U", "-", "--exit-with-parent", "--log", "null", "--run", "x", "p.so"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.tempSocket || !s.exitWithParent || !s.log || !s.run {
+	if !s.TempSocket || !s.ExitWithParent || !s.Log || !s.Run {
 		t.Errorf("facts: %+v", s)
 	}
-	s, _ = parseServerCommand([]string{"nbdkit", "-U", "/tmp/sock", "p.so"}, false)
-	if s.tempSocket {
+	s, _ = Parse([]string{"nbdkit", "-U", "/tmp/sock", "p.so"}, false)
+	if s.TempSocket {
 		t.Errorf("-U /tmp/sock is not a temporary socket")
 	}
 	// nbdkit 1.36 and later: --run alone listens on a temporary socket.
-	s, _ = parseServerCommand([]string{"nbdkit", "p.so", "--run", "x"}, false)
-	if !s.tempSocket {
+	s, _ = Parse([]string{"nbdkit", "p.so", "--run", "x"}, false)
+	if !s.TempSocket {
 		t.Errorf("--run without -U, -p, -i or --vsock: may be a temporary socket")
 	}
-	s, _ = parseServerCommand([]string{"nbdkit", "-p", "10809", "p.so", "--run", "x"}, false)
-	if s.tempSocket {
+	s, _ = Parse([]string{"nbdkit", "-p", "10809", "p.so", "--run", "x"}, false)
+	if s.TempSocket {
 		t.Errorf("--run with -p is not a temporary socket")
 	}
 }
 
-func TestParseServerCommandPosixlyCorrect(t *testing.T) {
-	s, err := parseServerCommand([]string{"nbdkit", "-U", "/s", "p.so", "-v", "k=v"}, true)
+func TestParsePosixlyCorrect(t *testing.T) {
+	s, err := Parse([]string{"nbdkit", "-U", "/s", "p.so", "-v", "k=v"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"nbdkit", "-f", "--", "p.so", "-v", "k=v"}; !reflect.DeepEqual(s.args, want) {
-		t.Errorf("got %q, want %q", s.args, want)
+	if want := []string{"nbdkit", "-f", "--", "p.so", "-v", "k=v"}; !reflect.DeepEqual(s.Args, want) {
+		t.Errorf("got %q, want %q", s.Args, want)
 	}
 }
 
-func TestParseServerCommandErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for _, argv := range []string{
 		"nbdkit|--nosuch|p.so",
 		"nbdkit|--no|p.so",
@@ -101,8 +101,8 @@ func TestParseServerCommandErrors(t *testing.T) {
 		"nbdkit|--unix",
 		"nbdkit|--verbose=1|p.so",
 	} {
-		if s, err := parseServerCommand(strings.Split(argv, "|"), false); err == nil {
-			t.Errorf("%s: accepted as %q", argv, s.args)
+		if s, err := Parse(strings.Split(argv, "|"), false); err == nil {
+			t.Errorf("%s: accepted as %q", argv, s.Args)
 		}
 	}
 }

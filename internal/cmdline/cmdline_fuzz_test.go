@@ -1,6 +1,6 @@
 // Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
 
-package nbdkit
+package cmdline
 
 // Fuzzing the reading of nbdkit's command line, which the fork support
 // rewrites for the re-executed server (tests/fuzz.sh runs go test
@@ -13,13 +13,13 @@ import (
 	"testing"
 )
 
-// FuzzParseServerCommand reads a NUL-separated command line (as in
+// FuzzParse reads a NUL-separated command line (as in
 // /proc/self/cmdline) and checks what the re-executed server gets: it
 // runs in the foreground, sees none of the options the original
 // process already acted on, and gets the plugin and its parameters
 // unchanged, whatever the spelling; reading its command line again
 // gives the same.
-func FuzzParseServerCommand(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, argv := range []string{
 		"nbdkit|-U|-|./p.so|size=1M|--run|nbdsh -u $uri",
 		"nbdkit|-rU-|--run=true|./p.so",
@@ -35,21 +35,21 @@ func FuzzParseServerCommand(f *testing.F) {
 		f.Add([]byte(strings.ReplaceAll(argv, "|", "\x00")+"\x00"), false)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, posixlyCorrect bool) {
-		argv := splitCmdline(raw)
-		s, err := parseServerCommand(argv, posixlyCorrect)
+		argv := Split(raw)
+		s, err := Parse(argv, posixlyCorrect)
 		if err != nil {
 			return
 		}
-		if s.args[0] != argv[0] {
-			t.Fatalf("%q: argv[0] became %q", argv, s.args[0])
+		if s.Args[0] != argv[0] {
+			t.Fatalf("%q: argv[0] became %q", argv, s.Args[0])
 		}
-		end := indexOf(s.args, "--", 1)
-		if end < 0 || indexOf(s.args[:end], "-f", 1) < 0 {
-			t.Fatalf("%q: no -f, or no --: %q", argv, s.args)
+		end := indexOf(s.Args, "--", 1)
+		if end < 0 || indexOf(s.Args[:end], "-f", 1) < 0 {
+			t.Fatalf("%q: no -f, or no --: %q", argv, s.Args)
 		}
-		for _, arg := range s.args[1:end] {
+		for _, arg := range s.Args[1:end] {
 			name := strings.SplitN(strings.TrimPrefix(arg, "--"), "=", 2)[0]
-			if arg == "-f" || (s.run && (name == "user" || name == "group")) {
+			if arg == "-f" || (s.Run && (name == "user" || name == "group")) {
 				continue // added for the server, not copied
 			}
 			o, err := findLongOption(name)
@@ -57,15 +57,15 @@ func FuzzParseServerCommand(f *testing.F) {
 				t.Fatalf("%q: the re-executed server gets %q", argv, arg)
 			}
 		}
-		again, err := parseServerCommand(s.args, false)
+		again, err := Parse(s.Args, false)
 		if err != nil {
-			t.Fatalf("%q: the re-executed command line %q: %v", argv, s.args, err)
+			t.Fatalf("%q: the re-executed command line %q: %v", argv, s.Args, err)
 		}
-		if !reflect.DeepEqual(again.args[indexOf(again.args, "--", 1):], s.args[end:]) {
-			t.Fatalf("%q: operands %q, then %q", argv, s.args[end:], again.args)
+		if !reflect.DeepEqual(again.Args[indexOf(again.Args, "--", 1):], s.Args[end:]) {
+			t.Fatalf("%q: operands %q, then %q", argv, s.Args[end:], again.Args)
 		}
-		if again.forks() || again.run || !again.foreground {
-			t.Fatalf("%q: the re-executed server %q would fork", argv, s.args)
+		if again.Forks() || again.Run || !again.Foreground {
+			t.Fatalf("%q: the re-executed server %q would fork", argv, s.Args)
 		}
 	})
 }
@@ -80,14 +80,14 @@ func indexOf(list []string, s string, from int) int {
 	return -1
 }
 
-// FuzzSplitCmdline: the arguments of /proc/self/cmdline, joined again,
+// FuzzSplit: the arguments of /proc/self/cmdline, joined again,
 // are what was read.
-func FuzzSplitCmdline(f *testing.F) {
+func FuzzSplit(f *testing.F) {
 	f.Add([]byte("nbdkit\x00-f\x00p.so\x00"))
 	f.Add([]byte("\x00\x00"))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		argv := splitCmdline(raw)
+		argv := Split(raw)
 		if len(argv) == 0 {
 			t.Fatalf("%q: no argv[0]", raw)
 		}

@@ -1,6 +1,6 @@
 // Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
 
-package nbdkit
+package cmdline
 
 import (
 	"os"

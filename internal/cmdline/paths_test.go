@@ -1,6 +1,6 @@
 // Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
 
-package nbdkit
+package cmdline
 
 import (
 	"reflect"
@@ -8,7 +8,7 @@ import (
 )
 
 // TestLoadedPaths: the files a -u daemon's server loads, from the
-// server's command line as parseServerCommand rebuilds it: every
+// server's command line as Parse rebuilds it: every
 // --filter=PATH in order (also after the plugin, where getopt finds
 // options too), and the plugin, but not nbdkit's own by name, nor
 // what follows "--".
@@ -25,13 +25,13 @@ func TestLoadedPaths(t *testing.T) {
 			[]string{"/r/f.so", "--filter=/r/p.so"}},
 		{[]string{"nbdkit", "--version"}, nil},
 	} {
-		command, err := parseServerCommand(test.argv, false)
+		command, err := Parse(test.argv, false)
 		if err != nil {
 			t.Fatalf("%q: %v", test.argv, err)
 		}
 		var got []string
-		for _, path := range loadedPaths(command.args, command.pluginArg) {
-			got = append(got, command.args[path.arg][path.offset:])
+		for _, path := range command.LoadedPaths() {
+			got = append(got, command.Args[path.Arg][path.Offset:])
 		}
 		if !reflect.DeepEqual(got, test.want) {
 			t.Errorf("%q: loaded paths %q, want %q", test.argv, got, test.want)

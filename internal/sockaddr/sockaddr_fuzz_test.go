@@ -1,21 +1,30 @@
 // Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
 
-package nbdkit
+package sockaddr
 
 // Fuzzing the conversion of the peer's struct sockaddr (tests/fuzz.sh
 // runs go test -fuzz).
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"strings"
 	"syscall"
 	"testing"
 )
 
-// FuzzSockaddrToAddr: any bytes give an address or an error, never a
-// panic, and an address says what the bytes say.
-func FuzzSockaddrToAddr(f *testing.F) {
+// vsockAddr stands for the binding's VsockAddr.
+type vsockAddr struct{ cid, port uint32 }
+
+func (a *vsockAddr) Network() string { return "vsock" }
+func (a *vsockAddr) String() string  { return fmt.Sprintf("vsock:%d:%d", a.cid, a.port) }
+
+func newVsockAddr(cid, port uint32) net.Addr { return &vsockAddr{cid: cid, port: port} }
+
+// FuzzToAddr: any bytes give an address or an error, never a panic,
+// and an address says what the bytes say.
+func FuzzToAddr(f *testing.F) {
 	family := func(n uint16) []byte {
 		b := make([]byte, 2)
 		binary.LittleEndian.PutUint16(b, n)
@@ -28,7 +37,7 @@ func FuzzSockaddrToAddr(f *testing.F) {
 	f.Add([]byte{1})
 	f.Add(family(syscall.AF_INET))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		addr, err := sockaddrToAddr(raw)
+		addr, err := ToAddr(raw, newVsockAddr)
 		if err != nil {
 			if addr != nil {
 				t.Fatalf("%x: an address and an error", raw)
@@ -48,9 +57,9 @@ func FuzzSockaddrToAddr(f *testing.F) {
 				(len(a.IP) != 4 && len(a.IP) != 16) {
 				t.Fatalf("%x: tcp address %v", raw, a)
 			}
-		case *VsockAddr:
-			if a.Port != binary.LittleEndian.Uint32(raw[4:8]) ||
-				a.CID != binary.LittleEndian.Uint32(raw[8:12]) {
+		case *vsockAddr:
+			if a.port != binary.LittleEndian.Uint32(raw[4:8]) ||
+				a.cid != binary.LittleEndian.Uint32(raw[8:12]) {
 				t.Fatalf("%x: vsock address %v", raw, a)
 			}
 		default:
