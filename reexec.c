@@ -152,7 +152,7 @@ static void fork_child (void);
 /* The hooks of reexec.h, as the owner of the process runs them (see
  * "Several Go libraries" above).  Change the symbol's name if the
  * table changes: libraries built from different versions of the
- * binding then each own their own, and fail at the fork, instead of
+ * binding then each own their own, and the start fails, instead of
  * calling each other wrongly.
  */
 struct reexec_owner {
