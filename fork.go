@@ -15,7 +15,6 @@ import "C"
 import (
 	"fmt"
 	"os"
-	"strings"
 	"unsafe"
 
 	"libguestfs.org/nbdkit/internal/cmdline"
@@ -35,10 +34,10 @@ func prepareReexec() {
 	if err != nil {
 		// Whether nbdkit forks is not known: if it does, reexec.c
 		// fails at the fork, before it, with this message.
-		message := C.CString(fmt.Sprintf("a Go plugin serves after nbdkit's fork "+
+		message := C.CString(fmt.Sprintf("a Go plugin or filter serves after nbdkit's fork "+
 			"by re-executing nbdkit with the same options, and cannot read "+
 			"nbdkit's command line: %v", err))
-		C.reexec_set_command(nil, 0, nil, -1, message)
+		C.reexec_set_command(nil, 0, nil, nil, 0, message)
 		C.free(unsafe.Pointer(message))
 		return
 	}
@@ -62,23 +61,28 @@ func prepareReexec() {
 	}
 	willReexecute = command.Forks() && C.reexec_process() == C.PROCESS_ORIGINAL
 	var user *C.char
-	plugin := C.int(-1)
+	var paths []C.struct_reexec_path
 	if command.Forks() && !command.Run && (command.User != "" || command.Group != "") {
 		// A daemon changes user before it forks: the server starts
-		// as that user, and may need the plugin opened for it.
+		// as that user, and may need the plugin and the filters
+		// opened for it.
 		if command.User != "" {
 			user = C.CString(command.User)
 			defer C.free(unsafe.Pointer(user))
 		}
-		if command.PluginArg >= 0 && strings.Contains(command.Args[command.PluginArg], "/") {
-			plugin = C.int(command.PluginArg)
+		for _, path := range command.LoadedPaths() {
+			paths = append(paths, C.struct_reexec_path{arg: C.int(path.Arg), offset: C.int(path.Offset)})
 		}
+	}
+	var cpaths *C.struct_reexec_path
+	if len(paths) > 0 {
+		cpaths = &paths[0]
 	}
 	cargv := make([]*C.char, len(command.Args)+1)
 	for i, arg := range command.Args {
 		cargv[i] = C.CString(arg)
 	}
-	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags, user, plugin, nil)
+	C.reexec_set_command((**C.char)(unsafe.Pointer(&cargv[0])), flags, user, cpaths, C.int(len(paths)), nil)
 	for _, arg := range cargv[:len(command.Args)] {
 		C.free(unsafe.Pointer(arg))
 	}

@@ -26,11 +26,30 @@
  *
  * Everything here is C, because in the forked child nothing else can
  * run; the new command line is built in Go beforehand (internal/cmdline).
+ *
+ * Several Go libraries: a Go filter over a Go plugin (and maybe more
+ * Go filters) puts several Go runtimes in one nbdkit, each library
+ * with its own copy of this file.  nbdkit forks once, and that fork
+ * runs every library's atfork handlers, but nbdkit must be re-executed
+ * exactly once, the original process must wait for one ready byte,
+ * and the server must tell each library that it is the server (the
+ * environment it gets is read, and cleared, by the first constructor).
+ * So the first Go library that nbdkit loads (the plugin, before the
+ * filters; else the last --filter, which nbdkit loads first) owns the
+ * process: it alone reads the environment, records what nbdkit had at
+ * load, registers the atfork handlers and re-executes; every later
+ * one finds its table, nbdkit_go_reexec_owner_v1, with dlsym in the
+ * global scope (nbdkit loads plugins and filters RTLD_GLOBAL) and
+ * forwards each hook to it.  The owner counts the Go layers that got
+ * ready, and the server says it serves when the last of them
+ * (nbdkit's outermost Go filter) is past its AfterFork, so that any
+ * layer's failure there fails the starting command.
  */
 
 #define _GNU_SOURCE 1
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -57,7 +76,8 @@
 #define ENV_PROCESS "NBDKIT_GO_REEXEC"          /* "daemon" or "run" */
 #define ENV_SOCKET  "NBDKIT_GO_TEMP_SOCKET"     /* -U -'s socket path */
 #define ENV_READY   "NBDKIT_GO_READY_FD"        /* where to say it serves */
-#define ENV_PLUGIN  "NBDKIT_GO_PLUGIN_FD"       /* the plugin, opened as root */
+#define ENV_PATHS   "NBDKIT_GO_PATH_FDS"        /* the plugin and filters,
+                                                   opened as root: "5,6" */
 
 /* Socket activation hands over at most this many sockets, and the
  * caller's file descriptors are watched in this range above 2.
@@ -89,13 +109,29 @@ static char **server_argv;              /* from Go: the new command line */
 static int command_flags;               /* enum reexec_flag */
 static char *command_error;             /* why server_argv is NULL */
 static char *server_user;               /* -u in daemon mode */
+static int command_set;                 /* by the first Go library's load */
 /* A daemon started with -u or -g changes user before it forks, so the
- * server it re-executes may not be able to open the plugin (a
- * checkout in /root): it opens /proc/self/fd/N instead, N a file
+ * server it re-executes may not be able to open the plugin or a filter
+ * (a checkout in /root): it opens /proc/self/fd/N instead, N a file
  * descriptor opened at load, as nbdkit's user.
  */
-static int plugin_arg = -1;             /* index in server_argv */
-static int plugin_fd = -1;
+struct open_path {
+  struct reexec_path path;              /* in server_argv */
+  int fd;
+};
+static struct open_path *open_paths;
+static int nopen_paths;
+/* The server: those file descriptors, which nbdkit has loaded the
+ * plugin and filters from once the first get_ready runs.
+ */
+static int *loaded_fds;
+static int nloaded_fds;
+
+/* The Go layers (plugin, filters) whose get_ready ran, and of those
+ * the ones past their AfterFork: see reexec_ready.
+ */
+static int layers;
+static int layers_serving;
 
 /* Between get_ready and nbdkit's fork. */
 static int armed;                       /* the next fork is nbdkit's */
@@ -108,22 +144,63 @@ static int nsockets;
 static int ready_pipe[2] = { -1, -1 };
 
 static int given_listen_fds (void);
+static void read_loaded_fds (const char *list);
 static void fork_prepare (void);
 static void fork_parent (void);
 static void fork_child (void);
 
-/* Runs when the plugin is loaded, before any Go code.  The Go runtime
+/* The hooks of reexec.h, as the owner of the process runs them (see
+ * "Several Go libraries" above).  Change the symbol's name if the
+ * table changes: libraries built from different versions of the
+ * binding then each own their own, and the start fails, instead of
+ * calling each other wrongly.
+ */
+struct reexec_owner {
+  void (*set_command) (char **argv, int flags, const char *user,
+                       const struct reexec_path *paths, int npaths,
+                       const char *error);
+  int (*process) (void);
+  int (*socket_activated) (void);
+  int (*original_forks) (void);
+  void (*arm) (void);
+  int (*after_fork) (void);
+  void (*ready) (void);
+  void (*unload) (void);
+};
+#define OWNER_SYMBOL "nbdkit_go_reexec_owner_v1"
+extern const struct reexec_owner nbdkit_go_reexec_owner_v1;
+static const struct reexec_owner *owner = &nbdkit_go_reexec_owner_v1;
+
+/* Runs when the library is loaded, before any Go code.  The Go runtime
  * starts from a constructor of its own, in a thread, and at once
  * raises the soft fd limit and opens fds: the priority makes this one
  * run first (the linker sorts constructors with a priority before the
- * others), so that what it records is what nbdkit had.
+ * others), so that what it records is what nbdkit had.  A later Go
+ * library runs after the first one's runtime did that: it records
+ * nothing, and leaves it all to the first.
  */
 __attribute__ ((constructor (101)))
 static void
 reexec_load (void)
 {
+  const struct reexec_owner *first = NULL;
+  void *global;
   const char *p;
   int fd, flags;
+
+  /* The global scope, not RTLD_DEFAULT: for a library linked
+   * -Bsymbolic, as Go's c-shared libraries are, RTLD_DEFAULT finds
+   * the library's own symbol first.
+   */
+  global = dlopen (NULL, RTLD_LAZY);
+  if (global) {
+    first = dlsym (global, OWNER_SYMBOL);
+    dlclose (global);
+  }
+  if (first != NULL && first != &nbdkit_go_reexec_owner_v1) {
+    owner = first;
+    return;
+  }
 
   load_pid = getpid ();
   have_load_nofile = getrlimit (RLIMIT_NOFILE, &load_nofile) == 0;
@@ -153,14 +230,13 @@ reexec_load (void)
     if (fcntl (ready_fd, F_SETFD, FD_CLOEXEC) == -1)
       ready_fd = -1;
   }
-  /* nbdkit has opened the plugin from it: no longer needed. */
-  p = getenv (ENV_PLUGIN);
+  p = getenv (ENV_PATHS);
   if (p)
-    close (atoi (p));
+    read_loaded_fds (p);
   unsetenv (ENV_PROCESS);
   unsetenv (ENV_SOCKET);
   unsetenv (ENV_READY);
-  unsetenv (ENV_PLUGIN);
+  unsetenv (ENV_PATHS);
   /* A daemon has no parent to die with: the original nbdkit exits
    * once this process serves.
    */
@@ -207,12 +283,53 @@ given_listen_fds (void)
   return pid == getpid () && fds > 0;
 }
 
-void
-reexec_set_command (char **argv, int flags, const char *user,
-                    int plugin, const char *error)
+/* The server: the comma-separated file descriptors of ENV_PATHS, kept
+ * until nbdkit has loaded the plugin and filters from them, but not
+ * for the plugin's own child processes.
+ */
+static void
+read_loaded_fds (const char *list)
+{
+  const char *p;
+  char *end;
+  long fd;
+  int n = 1;
+
+  for (p = list; *p; p++)
+    n += *p == ',';
+  loaded_fds = calloc (n, sizeof *loaded_fds);
+  if (loaded_fds == NULL)
+    return;
+  for (p = list; *p; p = *end ? end + 1 : end) {
+    fd = strtol (p, &end, 10);
+    if (end == p)
+      break;
+    if (fcntl ((int) fd, F_SETFD, FD_CLOEXEC) == 0)
+      loaded_fds[nloaded_fds++] = (int) fd;
+  }
+}
+
+static void
+close_loaded_fds (void)
+{
+  int i;
+
+  for (i = 0; i < nloaded_fds; i++)
+    close (loaded_fds[i]);
+  nloaded_fds = 0;
+}
+
+static void
+own_set_command (char **argv, int flags, const char *user,
+                 const struct reexec_path *paths, int npaths,
+                 const char *error)
 {
   size_t n, i;
+  int fd, j;
 
+  if (command_set)
+    return;
+  command_set = 1;
   command_flags = flags;
   if (user)
     server_user = strdup (user);
@@ -230,25 +347,35 @@ reexec_set_command (char **argv, int flags, const char *user,
       server_argv = NULL;       /* leaked, once, on ENOMEM */
       return;
     }
-  if (plugin >= 0 && (size_t) plugin < n &&
-      (plugin_fd = open (argv[plugin], O_RDONLY | O_CLOEXEC)) != -1)
-    plugin_arg = plugin;
+  if (npaths > 0 && (open_paths = calloc (npaths, sizeof *open_paths)) == NULL)
+    return;
+  for (j = 0; j < npaths; j++) {
+    if (paths[j].arg < 0 || (size_t) paths[j].arg >= n || paths[j].offset < 0 ||
+        (size_t) paths[j].offset > strlen (argv[paths[j].arg]))
+      continue;
+    fd = open (argv[paths[j].arg] + paths[j].offset, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+      continue;
+    open_paths[nopen_paths].path = paths[j];
+    open_paths[nopen_paths].fd = fd;
+    nopen_paths++;
+  }
 }
 
-int
-reexec_process (void)
+static int
+own_process (void)
 {
   return process;
 }
 
-int
-reexec_socket_activated (void)
+static int
+own_socket_activated (void)
 {
   return socket_activated;
 }
 
-int
-reexec_original_forks (void)
+static int
+own_original_forks (void)
 {
   return process == PROCESS_ORIGINAL && server_argv &&
     (command_flags & REEXEC_FORKS);
@@ -344,9 +471,11 @@ add_if_new (int fd, const struct stat *st, void *opaque)
   nsockets++;
 }
 
-void
-reexec_arm (void)
+static void
+own_arm (void)
 {
+  layers++;
+  close_loaded_fds ();
   /* Also when the command line could not be read: whether nbdkit
    * forks is then only known when it does (and reexec_after_fork
    * disarms if it does not).
@@ -355,7 +484,8 @@ reexec_arm (void)
       !(server_argv == NULL || (command_flags & REEXEC_FORKS)))
     return;
   /* The listening sockets that exist now (the caller's, the
-   * plugin's) are not nbdkit's: it opens its own after get_ready.
+   * plugin's) are not nbdkit's: it opens its own after get_ready (the
+   * last Go layer's call counts).
    */
   nbefore = 0;
   if (for_each_listening (remember_listening, NULL) == -1)
@@ -472,22 +602,24 @@ fork_prepare (void)
     nsockets = 0;
   if (server_argv == NULL)
     fail_at_fork ("%s: %s", command_error ? command_error :
-                  "a Go plugin cannot serve after nbdkit's fork here",
+                  "a Go plugin or filter cannot serve after nbdkit's "
+                  "fork here",
                   no_fork_hint ());
   if (nsockets == 0)
-    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
-                  "nbdkit's listening sockets to a new nbdkit, and "
-                  "none was found: %s", no_fork_hint ());
+    fail_at_fork ("a Go plugin or filter serves after nbdkit's fork "
+                  "by handing nbdkit's listening sockets to a new "
+                  "nbdkit, and none was found: %s", no_fork_hint ());
   if (nsockets < 0)
-    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
-                  "nbdkit's listening sockets to a new nbdkit, at most "
-                  "%d: %s", MAX_LISTENING, no_fork_hint ());
+    fail_at_fork ("a Go plugin or filter serves after nbdkit's fork "
+                  "by handing nbdkit's listening sockets to a new "
+                  "nbdkit, at most %d: %s", MAX_LISTENING, no_fork_hint ());
   fd = collision ();
   if (fd != -1)
-    fail_at_fork ("a Go plugin serves after nbdkit's fork by handing "
-                  "nbdkit's %d listening socket%s to a new nbdkit as "
-                  "file descriptor%s 3%s%.0d (socket activation), but "
-                  "nbdkit was started with file descriptor %d open: "
+    fail_at_fork ("a Go plugin or filter serves after nbdkit's fork "
+                  "by handing nbdkit's %d listening socket%s to a new "
+                  "nbdkit as file descriptor%s 3%s%.0d (socket "
+                  "activation), but nbdkit was started with file "
+                  "descriptor %d open: "
                   "pass it as a higher file descriptor (above %d), "
                   "or %s",
                   nsockets, nsockets > 1 ? "s" : "",
@@ -518,12 +650,13 @@ wait_for_server (void)
   if (r == 1)
     return;
   if (server_user)
-    fail_at_fork ("the server did not start: after nbdkit's fork a Go "
-                  "plugin is served by nbdkit re-executed, as user %s, "
-                  "which must be able to read the plugin and every "
-                  "file it opens at start", server_user);
-  fail_at_fork ("the server did not start (after nbdkit's fork a Go "
-                "plugin is served by nbdkit re-executed)");
+    fail_at_fork ("the server did not start: after nbdkit's fork Go "
+                  "plugins and filters are served by nbdkit re-executed, "
+                  "as user %s, which must be able to read the plugin, "
+                  "the filters and every file they open at start",
+                  server_user);
+  fail_at_fork ("the server did not start (after nbdkit's fork Go "
+                "plugins and filters are served by nbdkit re-executed)");
 }
 
 static void
@@ -576,9 +709,11 @@ pass_listening_sockets (void)
 {
   int moved[MAX_LISTENING], i, first_free = 3 + nsockets;
 
-  if (pass_above (&ready_pipe[1], first_free) == -1 ||
-      (plugin_fd != -1 && pass_above (&plugin_fd, first_free) == -1))
+  if (pass_above (&ready_pipe[1], first_free) == -1)
     return -1;
+  for (i = 0; i < nopen_paths; i++)
+    if (pass_above (&open_paths[i].fd, first_free) == -1)
+      return -1;
   /* Out of the way first, so that moving one cannot close another;
    * the lowest free fds above the range keep within any fd limit.
    */
@@ -595,11 +730,38 @@ pass_listening_sockets (void)
   return 0;
 }
 
+/* In the forked child: the server opens each path of open_paths as
+ * /proc/self/fd/N, and learns the Ns from ENV_PATHS.
+ */
+static int
+pass_open_paths (void)
+{
+  char *list, *arg, *p;
+  struct reexec_path *path;
+  int i;
+
+  if (nopen_paths == 0)
+    return 0;
+  if ((list = p = malloc (nopen_paths * 12)) == NULL)
+    return -1;
+  for (i = 0; i < nopen_paths; i++) {
+    path = &open_paths[i].path;
+    if (asprintf (&arg, "%.*s/proc/self/fd/%d", path->offset,
+                  server_argv[path->arg], open_paths[i].fd) == -1)
+      return -1;
+    server_argv[path->arg] = arg;
+    p += sprintf (p, "%s%d", i ? "," : "", open_paths[i].fd);
+  }
+  setenv (ENV_PATHS, list, 1);
+  free (list);
+  return 0;
+}
+
 /* In the forked child: exec the server.  Returns only on failure. */
 static void
 exec_server (void)
 {
-  char number[32], plugin_path[64];
+  char number[32];
   char *path;
 
   if (pass_listening_sockets () == -1) {
@@ -614,11 +776,9 @@ exec_server (void)
   unsetenv ("LISTEN_FDNAMES");
   snprintf (number, sizeof number, "%d", ready_pipe[1]);
   setenv (ENV_READY, number, 1);
-  if (plugin_fd != -1) {
-    snprintf (number, sizeof number, "%d", plugin_fd);
-    setenv (ENV_PLUGIN, number, 1);
-    snprintf (plugin_path, sizeof plugin_path, "/proc/self/fd/%d", plugin_fd);
-    server_argv[plugin_arg] = plugin_path;
+  if (pass_open_paths () == -1) {
+    nbdkit_error ("cannot re-execute nbdkit after its fork: %m");
+    return;
   }
   setenv (ENV_PROCESS, command_flags & REEXEC_RUN ? "run" : "daemon", 1);
   if ((command_flags & REEXEC_TEMP_SOCKET) && (path = unix_socket_path (3))) {
@@ -649,15 +809,15 @@ fork_child (void)
   _exit (EXIT_FAILURE);
 }
 
-int
-reexec_after_fork (void)
+static int
+own_after_fork (void)
 {
   /* A fork that was not nbdkit's serving fork, or none at all: from
    * here on a fork is the plugin's business.
    */
   armed = 0;
   if (getpid () != load_pid) {
-    nbdkit_error ("a Go plugin cannot serve in a forked nbdkit");
+    nbdkit_error ("a Go plugin or filter cannot serve in a forked nbdkit");
     return -1;
   }
   if (process == PROCESS_DAEMON_SERVER && chdir ("/") == -1) {
@@ -802,10 +962,13 @@ detach_daemon_stderr (void)
   }
 }
 
-void
-reexec_ready (void)
+/* Once every Go layer is past its AfterFork: nbdkit calls the
+ * plugin's after_fork first, then each filter's, from the plugin out.
+ */
+static void
+own_ready (void)
 {
-  if (ready_fd == -1)
+  if (++layers_serving < layers || ready_fd == -1)
     return;
   if (process == PROCESS_DAEMON_SERVER)
     detach_daemon_stderr ();
@@ -815,10 +978,74 @@ reexec_ready (void)
   ready_fd = -1;
 }
 
-void
-reexec_unload (void)
+static void
+own_unload (void)
 {
   remove_temp_socket (temp_socket);
   free (temp_socket);
   temp_socket = NULL;
+}
+
+/* Found by every later Go library: see "Several Go libraries". */
+__attribute__ ((visibility ("default")))
+const struct reexec_owner nbdkit_go_reexec_owner_v1 = {
+  .set_command = own_set_command,
+  .process = own_process,
+  .socket_activated = own_socket_activated,
+  .original_forks = own_original_forks,
+  .arm = own_arm,
+  .after_fork = own_after_fork,
+  .ready = own_ready,
+  .unload = own_unload,
+};
+
+/* reexec.h: each library's hooks, run by the owner. */
+void
+reexec_set_command (char **argv, int flags, const char *user,
+                    const struct reexec_path *paths, int npaths,
+                    const char *error)
+{
+  owner->set_command (argv, flags, user, paths, npaths, error);
+}
+
+int
+reexec_process (void)
+{
+  return owner->process ();
+}
+
+int
+reexec_socket_activated (void)
+{
+  return owner->socket_activated ();
+}
+
+int
+reexec_original_forks (void)
+{
+  return owner->original_forks ();
+}
+
+void
+reexec_arm (void)
+{
+  owner->arm ();
+}
+
+int
+reexec_after_fork (void)
+{
+  return owner->after_fork ();
+}
+
+void
+reexec_ready (void)
+{
+  owner->ready ();
+}
+
+void
+reexec_unload (void)
+{
+  owner->unload ();
 }
