@@ -441,6 +441,10 @@ func isNil(impl PluginInterface) bool {
 
 //export go_registered_plugin
 func go_registered_plugin() unsafe.Pointer {
+	if err := registeredKind(); err != nil {
+		Error(err.Error())
+		return nil
+	}
 	switch {
 	case registered.err != nil:
 		Error(registered.err.Error())
