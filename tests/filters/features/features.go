@@ -81,7 +81,7 @@ func (f *featuresFilter) Load() {
 	}
 }
 
-func (f *featuresFilter) Unload() { logf("Unload") }
+func (f *featuresFilter) Unload() { enter("Unload", "") }
 
 func (f *featuresFilter) LongName() string    { return "the Go test filter" }
 func (f *featuresFilter) Description() string { return "Logs and checks every filter callback." }
@@ -184,7 +184,7 @@ func (f *featuresFilter) Open(next nbdkit.NextOpen, readonly bool, exportName st
 	return &featuresConnection{export: exportName}, nil
 }
 
-func (c *featuresConnection) Close() { logf("Close") }
+func (c *featuresConnection) Close() { enter("Close", "") }
 
 func (c *featuresConnection) Prepare(next nbdkit.Next, readonly bool) error {
 	if err := enter("Prepare", " readonly=%v", readonly); err != nil {
