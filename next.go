@@ -13,6 +13,8 @@ package nbdkit
 #include <errno.h>
 #include "filter.h"
 
+// Called with the result of a next layer's call and the err it set,
+// apart: C does not order the evaluation of arguments.
 static int
 go_next_errno (int r, int err)
 {
@@ -116,7 +118,9 @@ go_next_pread (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
                uint32_t flags)
 {
   int err = 0;
-  return go_next_errno (n->pread (n, buf, count, offset, flags, &err), err);
+  int r = n->pread (n, buf, count, offset, flags, &err);
+
+  return go_next_errno (r, err);
 }
 
 static int
@@ -124,28 +128,36 @@ go_next_pwrite (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
                 uint32_t flags)
 {
   int err = 0;
-  return go_next_errno (n->pwrite (n, buf, count, offset, flags, &err), err);
+  int r = n->pwrite (n, buf, count, offset, flags, &err);
+
+  return go_next_errno (r, err);
 }
 
 static int
 go_next_flush (nbdkit_next *n, uint32_t flags)
 {
   int err = 0;
-  return go_next_errno (n->flush (n, flags, &err), err);
+  int r = n->flush (n, flags, &err);
+
+  return go_next_errno (r, err);
 }
 
 static int
 go_next_trim (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
 {
   int err = 0;
-  return go_next_errno (n->trim (n, count, offset, flags, &err), err);
+  int r = n->trim (n, count, offset, flags, &err);
+
+  return go_next_errno (r, err);
 }
 
 static int
 go_next_zero (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
 {
   int err = 0;
-  return go_next_errno (n->zero (n, count, offset, flags, &err), err);
+  int r = n->zero (n, count, offset, flags, &err);
+
+  return go_next_errno (r, err);
 }
 
 static int
@@ -153,15 +165,18 @@ go_next_extents (nbdkit_next *n, uint32_t count, uint64_t offset,
                  uint32_t flags, struct nbdkit_extents *extents)
 {
   int err = 0;
-  return go_next_errno (n->extents (n, count, offset, flags, extents, &err),
-                        err);
+  int r = n->extents (n, count, offset, flags, extents, &err);
+
+  return go_next_errno (r, err);
 }
 
 static int
 go_next_cache (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
 {
   int err = 0;
-  return go_next_errno (n->cache (n, count, offset, flags, &err), err);
+  int r = n->cache (n, count, offset, flags, &err);
+
+  return go_next_errno (r, err);
 }
 
 static struct nbdkit_extents *

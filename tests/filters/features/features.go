@@ -111,7 +111,9 @@ func (f *featuresFilter) Config(next nbdkit.NextConfig, key, value string) error
 		}
 		return nil
 	}
-	if strings.HasPrefix(key, "f") {
+	switch key {
+	case "fsize", "fdescription", "fexport", "fexports", "fblocksize",
+		"frotational", "fmulticonn", "freadonly", "fthreadmodel":
 		options[key] = value
 		return nil
 	}
