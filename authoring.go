@@ -115,7 +115,7 @@ var checkedTypes sync.Map
 // checkPlugin reports the plugin's misspelt methods, once, at load.
 func checkPlugin(impl PluginInterface) {
 	for _, msg := range misspeltMethods(reflect.TypeOf(impl)) {
-		server.error("warning: "+msg, 0)
+		logSink.error("warning: "+msg, 0)
 	}
 }
 
@@ -129,9 +129,9 @@ func checkConnection(conn ConnectionInterface) {
 		return
 	}
 	for _, msg := range misspeltMethods(t) {
-		server.error("warning: "+msg, 0)
+		logSink.error("warning: "+msg, 0)
 	}
 	for _, msg := range ungatedMethods(t) {
-		server.debug("warning: " + msg)
+		logSink.debug("warning: " + msg)
 	}
 }

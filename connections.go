@@ -32,33 +32,31 @@ func newConnection(conn ConnectionInterface) (*connection, uint32) {
 	checkConnection(conn)
 	c := &connection{ConnectionInterface: conn}
 	var caps uint32
-	discover := func(found bool, bit uint32) {
-		if found {
-			caps |= bit
-		}
-	}
-	var ok bool
-	c.fuaChecker, ok = conn.(FUAChecker)
-	discover(ok, capCanFUA)
-	c.fastZeroChecker, ok = conn.(FastZeroChecker)
-	discover(ok, capCanFastZero)
-	c.cacheChecker, ok = conn.(CacheChecker)
-	discover(ok, capCanCache)
-	c.cacher, ok = conn.(Cacher)
-	discover(ok, capCache)
-	c.extentsChecker, ok = conn.(ExtentsChecker)
-	discover(ok, capCanExtents)
-	c.extenter, ok = conn.(Extenter)
-	discover(ok, capExtents)
-	c.exportDescriber, ok = conn.(ExportDescriber)
-	discover(ok, capExportDescription)
-	c.blockSizer, ok = conn.(BlockSizer)
-	discover(ok, capBlockSize)
+	c.fuaChecker = discover[FUAChecker](conn, C.CONNECTION_CAN_FUA, &caps)
+	c.fastZeroChecker = discover[FastZeroChecker](conn, C.CONNECTION_CAN_FAST_ZERO, &caps)
+	c.cacheChecker = discover[CacheChecker](conn, C.CONNECTION_CAN_CACHE, &caps)
+	c.cacher = discover[Cacher](conn, C.CONNECTION_CACHE, &caps)
+	c.extentsChecker = discover[ExtentsChecker](conn, C.CONNECTION_CAN_EXTENTS, &caps)
+	c.extenter = discover[Extenter](conn, C.CONNECTION_EXTENTS, &caps)
+	c.exportDescriber = discover[ExportDescriber](conn, C.CONNECTION_EXPORT_DESCRIPTION, &caps)
+	c.blockSizer = discover[BlockSizer](conn, C.CONNECTION_BLOCK_SIZE, &caps)
 	return c, caps
 }
 
+// discover returns v as an Interface, and sets bit in caps, if v
+// implements Interface; else it returns nil.  Each optional callback
+// is discovered in one line, once per plugin or connection.
+func discover[Interface any](v interface{}, bit uint32, caps *uint32) Interface {
+	method, ok := v.(Interface)
+	if ok {
+		*caps |= bit
+	}
+	return method
+}
+
 // connectionTable maps the ids that wrapper.c (and filter.c, for
-// filterConnection) keeps in its handles to connections.  Open and Close take the mutex; request callbacks look
+// filterConnection) keeps in its handles to connections.  Open and
+// Close take the mutex; request callbacks look
 // an id up without locking, with one atomic load of the slot array and
 // one of the slot.  nbdkit never uses a handle after Close, nor before
 // Open returned it, so a slot is only reused once nothing can read it.
@@ -137,15 +135,3 @@ func (t *connectionTable[T]) count() int {
 	defer t.mu.Unlock()
 	return t.open
 }
-
-// The enum connection_capability bits, as Go constants.
-const (
-	capCanFUA            = uint32(C.CONNECTION_CAN_FUA)
-	capCanFastZero       = uint32(C.CONNECTION_CAN_FAST_ZERO)
-	capCanCache          = uint32(C.CONNECTION_CAN_CACHE)
-	capCache             = uint32(C.CONNECTION_CACHE)
-	capCanExtents        = uint32(C.CONNECTION_CAN_EXTENTS)
-	capExtents           = uint32(C.CONNECTION_EXTENTS)
-	capExportDescription = uint32(C.CONNECTION_EXPORT_DESCRIPTION)
-	capBlockSize         = uint32(C.CONNECTION_BLOCK_SIZE)
-)

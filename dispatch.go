@@ -2,13 +2,15 @@
 
 package nbdkit
 
-// This file holds the Go half of every callback.  Each go_<callback>
-// export is called by wrapper_<callback> in wrapper.c, converts C types
-// to Go, and calls a plain Go function that does the work, so that the
-// unit tests (which cannot use cgo) drive exactly the code nbdkit runs.
+// This file holds the Go half of every callback, in the order and
+// sections of wrapper.c.  Each go_<callback> export is called by
+// wrapper_<callback> in wrapper.c, converts C types to Go, and calls a
+// plain Go function that does the work, so that the unit tests (which
+// cannot use cgo) drive exactly the code nbdkit runs.
 //
 // Every callback recovers panics (catchPanic) and reports errors
-// (reportError) itself: nothing unwinds into C, and C only sees 0 or -1.
+// (reportError) itself: nothing unwinds into C, and C only sees 0 or -1
+// (or NULL).
 
 /*
 #include "wrapper.h"
@@ -70,7 +72,7 @@ func go_load() {
 
 func callLoad() (result int) {
 	prepareReexec()
-	defer catchPanic("Load", &result)
+	defer catchPanic("Load", &result, -1)
 	pluginImpl.Load()
 	return 0
 }
@@ -79,19 +81,8 @@ func callLoad() (result int) {
 func go_unload() { callUnload() }
 
 func callUnload() {
-	result := 0
-	defer catchPanic("Unload", &result)
+	defer ignorePanic("Unload")
 	pluginImpl.Unload()
-}
-
-//export go_dump_plugin
-func go_dump_plugin() { callDumpPlugin() }
-
-func callDumpPlugin() {
-	result := 0
-	defer catchPanic("DumpPlugin", &result)
-	fmt.Fprintf(os.Stdout, "golang_version=%s\n", runtime.Version())
-	pluginImpl.DumpPlugin()
 }
 
 //export go_config
@@ -100,7 +91,7 @@ func go_config(key, value *C.char) C.int {
 }
 
 func callConfig(key, value string) (result int) {
-	defer catchPanic("Config", &result)
+	defer catchPanic("Config", &result, -1)
 	return errorResult("Config", pluginImpl.Config(key, value))
 }
 
@@ -108,24 +99,99 @@ func callConfig(key, value string) (result int) {
 func go_config_complete() C.int { return C.int(callConfigComplete()) }
 
 func callConfigComplete() (result int) {
-	defer catchPanic("ConfigComplete", &result)
+	defer catchPanic("ConfigComplete", &result, -1)
 	return errorResult("ConfigComplete", pluginImpl.ConfigComplete())
 }
 
-//export go_get_ready
-func go_get_ready() C.int { return C.int(callGetReady()) }
+//export go_dump_plugin
+func go_dump_plugin() { callDumpPlugin() }
 
-func callGetReady() (result int) {
-	defer catchPanic("GetReady", &result)
-	return errorResult("GetReady", pluginImpl.GetReady())
+func callDumpPlugin() {
+	defer ignorePanic("DumpPlugin")
+	fmt.Fprintf(os.Stdout, "golang_version=%s\n", runtime.Version())
+	pluginImpl.DumpPlugin()
 }
 
 //export go_preconnect
 func go_preconnect(readonly C.int) C.int { return C.int(callPreConnect(readonly != 0)) }
 
 func callPreConnect(readonly bool) (result int) {
-	defer catchPanic("PreConnect", &result)
+	defer catchPanic("PreConnect", &result, -1)
 	return errorResult("PreConnect", pluginImpl.PreConnect(readonly))
+}
+
+//export go_get_ready
+func go_get_ready() C.int { return C.int(callGetReady()) }
+
+func callGetReady() (result int) {
+	defer catchPanic("GetReady", &result, -1)
+	return errorResult("GetReady", pluginImpl.GetReady())
+}
+
+// The plugin-wide optional callbacks below are only in struct
+// nbdkit_plugin when the plugin implements their interface.
+
+//export go_thread_model
+func go_thread_model() C.int { return C.int(callThreadModel()) }
+
+func callThreadModel() (result int) {
+	defer catchPanic("ThreadModel", &result, -1)
+	model := pluginImpl.(ThreadModeler).ThreadModel()
+	if model > ThreadModelParallel {
+		reportError("ThreadModel", PluginError{
+			Errmsg: fmt.Sprintf("returned %d, not a ThreadModel* constant", model),
+			Errno:  syscall.EINVAL})
+		return -1
+	}
+	return int(model)
+}
+
+//export go_serving
+func go_serving() { startServing() }
+
+//export go_after_fork
+func go_after_fork() C.int { return C.int(callAfterFork()) }
+
+func callAfterFork() (result int) {
+	defer catchPanic("AfterFork", &result, -1)
+	return errorResult("AfterFork", pluginImpl.(AfterForker).AfterFork())
+}
+
+//export go_cleanup
+func go_cleanup() { callCleanup() }
+
+func callCleanup() {
+	defer ignorePanic("Cleanup")
+	pluginImpl.(Cleaner).Cleanup()
+}
+
+//export go_list_exports
+func go_list_exports(readonly, isTLS C.int, exports *C.struct_nbdkit_exports) C.int {
+	return C.int(callListExports(readonly != 0, isTLS != 0, ExportList{exports}))
+}
+
+func callListExports(readonly, isTLS bool, exports ExportList) (result int) {
+	defer catchPanic("ListExports", &result, -1)
+	return errorResult("ListExports",
+		pluginImpl.(ExportLister).ListExports(readonly, isTLS, exports))
+}
+
+//export go_default_export
+func go_default_export(readonly, isTLS C.int) *C.char {
+	return callDefaultExport(readonly != 0, isTLS != 0)
+}
+
+func callDefaultExport(readonly, isTLS bool) (name *C.char) {
+	defer catchPanic("DefaultExport", &name, nil)
+	s, err := pluginImpl.(DefaultExporter).DefaultExport(readonly, isTLS)
+	if err == nil {
+		name, err = internString("export name", s)
+	}
+	if err != nil {
+		reportError("DefaultExport", err)
+		return nil
+	}
+	return name
 }
 
 // Connections.
@@ -139,7 +205,7 @@ func go_open(readonly C.int, id *C.uintptr_t, caps *C.uint32_t) C.int {
 }
 
 func callOpen(readonly bool) (id uintptr, caps uint32, result int) {
-	defer catchPanic("Open", &result)
+	defer catchPanic("Open", &result, -1)
 	conn, err := pluginImpl.Open(readonly)
 	if err != nil {
 		reportError("Open", err)
@@ -157,8 +223,7 @@ func callOpen(readonly bool) (id uintptr, caps uint32, result int) {
 func go_close(id C.uintptr_t) { callClose(uintptr(id)) }
 
 func callClose(id uintptr) {
-	result := 0
-	defer catchPanic("Close", &result)
+	defer ignorePanic("Close")
 	c := connections.remove(uintptr(id))
 	if c == nil {
 		reportError("Close", errBadHandle)
@@ -171,7 +236,7 @@ func callClose(id uintptr) {
 func go_get_size(id C.uintptr_t) C.int64_t { return C.int64_t(callGetSize(uintptr(id))) }
 
 func callGetSize(id uintptr) (result int64) {
-	defer catchPanic("GetSize", &result)
+	defer catchPanic("GetSize", &result, -1)
 	c := lookup("GetSize", id)
 	if c == nil {
 		return -1
@@ -193,13 +258,34 @@ func callGetSize(id uintptr) (result int64) {
 // askConnection calls one of the boolean Can* methods.
 func askConnection(method string, id uintptr,
 	question func(*connection) (bool, error)) (result int) {
-	defer catchPanic(method, &result)
+	defer catchPanic(method, &result, -1)
 	c := lookup(method, id)
 	if c == nil {
 		return -1
 	}
 	yes, err := question(c)
 	return boolResult(method, yes, err)
+}
+
+// askConnectionFor calls an optional method that answers with a
+// number between 0 and max.
+func askConnectionFor(method string, id uintptr, max uint32,
+	question func(*connection) (uint32, error)) (result int) {
+	defer catchPanic(method, &result, -1)
+	c := lookup(method, id)
+	if c == nil {
+		return -1
+	}
+	answer, err := question(c)
+	if err == nil && answer > max {
+		err = PluginError{Errmsg: fmt.Sprintf("returned %d, not one of the constants", answer),
+			Errno: syscall.EINVAL}
+	}
+	if err != nil {
+		reportError(method, err)
+		return -1
+	}
+	return int(answer)
 }
 
 //export go_can_write
@@ -232,178 +318,9 @@ func go_can_multi_conn(id C.uintptr_t) C.int {
 	return C.int(askConnection("CanMultiConn", uintptr(id), (*connection).CanMultiConn))
 }
 
-// Data: the hot path.  No allocation unless a request fails.
-
-//export go_pread
-func go_pread(id C.uintptr_t, buf unsafe.Pointer, count C.uint32_t,
-	offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(callPRead(uintptr(id), unsafe.Slice((*byte)(buf), count),
-		uint64(offset), uint32(flags)))
-}
-
-func callPRead(id uintptr, buf []byte, offset uint64, flags uint32) (result int) {
-	defer catchPanic("PRead", &result)
-	c := lookup("PRead", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("PRead", c.PRead(buf, offset, flags))
-}
-
-//export go_pwrite
-func go_pwrite(id C.uintptr_t, buf unsafe.Pointer, count C.uint32_t,
-	offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(callPWrite(uintptr(id), unsafe.Slice((*byte)(buf), count),
-		uint64(offset), uint32(flags)))
-}
-
-func callPWrite(id uintptr, buf []byte, offset uint64, flags uint32) (result int) {
-	defer catchPanic("PWrite", &result)
-	c := lookup("PWrite", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("PWrite", c.PWrite(buf, offset, flags))
-}
-
-//export go_flush
-func go_flush(id C.uintptr_t, flags C.uint32_t) C.int {
-	return C.int(callFlush(uintptr(id), uint32(flags)))
-}
-
-func callFlush(id uintptr, flags uint32) (result int) {
-	defer catchPanic("Flush", &result)
-	c := lookup("Flush", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("Flush", c.Flush(flags))
-}
-
-//export go_trim
-func go_trim(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(callTrim(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
-}
-
-func callTrim(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
-	defer catchPanic("Trim", &result)
-	c := lookup("Trim", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("Trim", c.Trim(count, offset, flags))
-}
-
-//export go_zero
-func go_zero(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
-	return C.int(callZero(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
-}
-
-func callZero(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
-	defer catchPanic("Zero", &result)
-	c := lookup("Zero", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("Zero", c.Zero(count, offset, flags))
-}
-
-// Plugin-wide optional callbacks: only present in struct nbdkit_plugin
-// when the plugin implements the interface.
-
-//export go_thread_model
-func go_thread_model() C.int { return C.int(callThreadModel()) }
-
-func callThreadModel() (result int) {
-	defer catchPanic("ThreadModel", &result)
-	model := pluginImpl.(ThreadModeler).ThreadModel()
-	if model > ThreadModelParallel {
-		reportError("ThreadModel", PluginError{
-			Errmsg: fmt.Sprintf("returned %d, not a ThreadModel* constant", model),
-			Errno:  syscall.EINVAL})
-		return -1
-	}
-	return int(model)
-}
-
-//export go_serving
-func go_serving() { startServing() }
-
-//export go_after_fork
-func go_after_fork() C.int { return C.int(callAfterFork()) }
-
-func callAfterFork() (result int) {
-	defer catchPanic("AfterFork", &result)
-	return errorResult("AfterFork", pluginImpl.(AfterForker).AfterFork())
-}
-
-//export go_cleanup
-func go_cleanup() { callCleanup() }
-
-func callCleanup() {
-	result := 0
-	defer catchPanic("Cleanup", &result)
-	pluginImpl.(Cleaner).Cleanup()
-}
-
-//export go_list_exports
-func go_list_exports(readonly, isTLS C.int, exports *C.struct_nbdkit_exports) C.int {
-	return C.int(callListExports(readonly != 0, isTLS != 0, ExportList{exports}))
-}
-
-func callListExports(readonly, isTLS bool, exports ExportList) (result int) {
-	defer catchPanic("ListExports", &result)
-	return errorResult("ListExports",
-		pluginImpl.(ExportLister).ListExports(readonly, isTLS, exports))
-}
-
-//export go_default_export
-func go_default_export(readonly, isTLS C.int) *C.char {
-	return callDefaultExport(readonly != 0, isTLS != 0)
-}
-
-func callDefaultExport(readonly, isTLS bool) (name *C.char) {
-	failed := 0
-	defer func() {
-		if failed != 0 {
-			name = nil
-		}
-	}()
-	defer catchPanic("DefaultExport", &failed)
-	s, err := pluginImpl.(DefaultExporter).DefaultExport(readonly, isTLS)
-	if err == nil {
-		name, err = internString("export name", s)
-	}
-	if err != nil {
-		reportError("DefaultExport", err)
-		return nil
-	}
-	return name
-}
-
-// Connection optional callbacks: wrapper.c only calls these when the
-// connection's capability bit says the interface is there.
-
-// askConnectionFor calls an optional method that answers with a
-// number between 0 and max.
-func askConnectionFor(method string, id uintptr, max uint32,
-	question func(*connection) (uint32, error)) (result int) {
-	defer catchPanic(method, &result)
-	c := lookup(method, id)
-	if c == nil {
-		return -1
-	}
-	answer, err := question(c)
-	if err == nil && answer > max {
-		err = PluginError{Errmsg: fmt.Sprintf("returned %d, not one of the constants", answer),
-			Errno: syscall.EINVAL}
-	}
-	if err != nil {
-		reportError(method, err)
-		return -1
-	}
-	return int(answer)
-}
+// The connection's optional callbacks below are only called by
+// wrapper.c when the connection's capability bit says that it
+// implements their interface.
 
 //export go_can_fua
 func go_can_fua(id C.uintptr_t) C.int {
@@ -411,17 +328,17 @@ func go_can_fua(id C.uintptr_t) C.int {
 		func(c *connection) (uint32, error) { return c.fuaChecker.CanFUA() }))
 }
 
-//export go_can_cache
-func go_can_cache(id C.uintptr_t) C.int {
-	return C.int(askConnectionFor("CanCache", uintptr(id), CacheNative,
-		func(c *connection) (uint32, error) { return c.cacheChecker.CanCache() }))
-}
-
 //export go_can_fast_zero
 func go_can_fast_zero(id C.uintptr_t) C.int {
 	return C.int(askConnection("CanFastZero", uintptr(id), func(c *connection) (bool, error) {
 		return c.fastZeroChecker.CanFastZero()
 	}))
+}
+
+//export go_can_cache
+func go_can_cache(id C.uintptr_t) C.int {
+	return C.int(askConnectionFor("CanCache", uintptr(id), CacheNative,
+		func(c *connection) (uint32, error) { return c.cacheChecker.CanCache() }))
 }
 
 //export go_can_extents
@@ -437,13 +354,7 @@ func go_export_description(id C.uintptr_t) *C.char {
 }
 
 func callExportDescription(id uintptr) (description *C.char) {
-	failed := 0
-	defer func() {
-		if failed != 0 {
-			description = nil
-		}
-	}()
-	defer catchPanic("ExportDescription", &failed)
+	defer catchPanic("ExportDescription", &description, nil)
 	c := lookup("ExportDescription", id)
 	if c == nil {
 		return nil
@@ -467,7 +378,7 @@ func go_block_size(id C.uintptr_t, minimum, preferred, maximum *C.uint32_t) C.in
 }
 
 func callBlockSize(id uintptr) (minimum, preferred, maximum uint32, result int) {
-	defer catchPanic("BlockSize", &result)
+	defer catchPanic("BlockSize", &result, -1)
 	c := lookup("BlockSize", id)
 	if c == nil {
 		return 0, 0, 0, -1
@@ -506,6 +417,88 @@ func checkBlockSize(minimum, preferred, maximum uint32) error {
 	return nil
 }
 
+// Data.
+
+// missingConnection is the connection of an id that is not in the
+// table: each data method fails with errBadHandle, so that the data
+// callbacks report a bad handle as any other error, with no test of
+// their own on the hot path.
+type missingConnection struct{ *Connection }
+
+func (missingConnection) PRead([]byte, uint64, uint32) error               { return errBadHandle }
+func (missingConnection) PWrite([]byte, uint64, uint32) error              { return errBadHandle }
+func (missingConnection) Flush(uint32) error                               { return errBadHandle }
+func (missingConnection) Trim(uint32, uint64, uint32) error                { return errBadHandle }
+func (missingConnection) Zero(uint32, uint64, uint32) error                { return errBadHandle }
+func (missingConnection) Cache(uint32, uint64, uint32) error               { return errBadHandle }
+func (missingConnection) Extents(uint32, uint64, uint32, ExtentList) error { return errBadHandle }
+
+var missing = &connection{ConnectionInterface: missingConnection{&Connection{}},
+	extenter: missingConnection{}, cacher: missingConnection{}}
+
+// dataConnection is the connection for a data callback: the one with
+// this id, or missing.
+func dataConnection(id uintptr) *connection {
+	if c := connections.get(id); c != nil {
+		return c
+	}
+	return missing
+}
+
+//export go_pread
+func go_pread(id C.uintptr_t, buf unsafe.Pointer, count C.uint32_t,
+	offset C.uint64_t, flags C.uint32_t) C.int {
+	return C.int(callPRead(uintptr(id), unsafe.Slice((*byte)(buf), count),
+		uint64(offset), uint32(flags)))
+}
+
+func callPRead(id uintptr, buf []byte, offset uint64, flags uint32) (result int) {
+	defer catchPanic("PRead", &result, -1)
+	return errorResult("PRead", dataConnection(id).PRead(buf, offset, flags))
+}
+
+//export go_pwrite
+func go_pwrite(id C.uintptr_t, buf unsafe.Pointer, count C.uint32_t,
+	offset C.uint64_t, flags C.uint32_t) C.int {
+	return C.int(callPWrite(uintptr(id), unsafe.Slice((*byte)(buf), count),
+		uint64(offset), uint32(flags)))
+}
+
+func callPWrite(id uintptr, buf []byte, offset uint64, flags uint32) (result int) {
+	defer catchPanic("PWrite", &result, -1)
+	return errorResult("PWrite", dataConnection(id).PWrite(buf, offset, flags))
+}
+
+//export go_flush
+func go_flush(id C.uintptr_t, flags C.uint32_t) C.int {
+	return C.int(callFlush(uintptr(id), uint32(flags)))
+}
+
+func callFlush(id uintptr, flags uint32) (result int) {
+	defer catchPanic("Flush", &result, -1)
+	return errorResult("Flush", dataConnection(id).Flush(flags))
+}
+
+//export go_trim
+func go_trim(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
+	return C.int(callTrim(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
+}
+
+func callTrim(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
+	defer catchPanic("Trim", &result, -1)
+	return errorResult("Trim", dataConnection(id).Trim(count, offset, flags))
+}
+
+//export go_zero
+func go_zero(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t) C.int {
+	return C.int(callZero(uintptr(id), uint32(count), uint64(offset), uint32(flags)))
+}
+
+func callZero(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
+	defer catchPanic("Zero", &result, -1)
+	return errorResult("Zero", dataConnection(id).Zero(count, offset, flags))
+}
+
 //export go_extents
 func go_extents(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint32_t,
 	extents *C.struct_nbdkit_extents) C.int {
@@ -515,12 +508,8 @@ func go_extents(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uin
 
 func callExtents(id uintptr, count uint32, offset uint64, flags uint32,
 	extents ExtentList) (result int) {
-	defer catchPanic("Extents", &result)
-	c := lookup("Extents", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("Extents", c.extenter.Extents(count, offset, flags, extents))
+	defer catchPanic("Extents", &result, -1)
+	return errorResult("Extents", dataConnection(id).extenter.Extents(count, offset, flags, extents))
 }
 
 //export go_cache
@@ -529,10 +518,6 @@ func go_cache(id C.uintptr_t, count C.uint32_t, offset C.uint64_t, flags C.uint3
 }
 
 func callCache(id uintptr, count uint32, offset uint64, flags uint32) (result int) {
-	defer catchPanic("Cache", &result)
-	c := lookup("Cache", id)
-	if c == nil {
-		return -1
-	}
-	return errorResult("Cache", c.cacher.Cache(count, offset, flags))
+	defer catchPanic("Cache", &result, -1)
+	return errorResult("Cache", dataConnection(id).cacher.Cache(count, offset, flags))
 }

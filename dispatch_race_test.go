@@ -191,10 +191,10 @@ func everyCall(id uintptr, number byte) error {
 // callbacks.
 func TestRaceEveryCallback(t *testing.T) {
 	log := &countingLog{}
-	savedLog, savedPlugin := server, pluginImpl
+	savedLog, savedPlugin := logSink, pluginImpl
 	p := &racePlugin{}
-	server, pluginImpl = log, p
-	defer func() { server, pluginImpl = savedLog, savedPlugin }()
+	logSink, pluginImpl = log, p
+	defer func() { logSink, pluginImpl = savedLog, savedPlugin }()
 
 	const churners, workers, rounds = 8, 8, 500
 	before := int64(tableSlots())
@@ -310,9 +310,9 @@ func TestRaceEveryCallback(t *testing.T) {
 // TestTableReuse: a million open/close cycles leave the table as small
 // as the most connections ever open at once needs.
 func TestTableReuse(t *testing.T) {
-	savedLog, savedPlugin := server, pluginImpl
-	server, pluginImpl = &countingLog{}, &racePlugin{}
-	defer func() { server, pluginImpl = savedLog, savedPlugin }()
+	savedLog, savedPlugin := logSink, pluginImpl
+	logSink, pluginImpl = &countingLog{}, &racePlugin{}
+	defer func() { logSink, pluginImpl = savedLog, savedPlugin }()
 	const cycles = 200000
 	before := tableSlots()
 	var ids [8]uintptr

@@ -78,9 +78,9 @@ func TestSetErrorPrecedence(t *testing.T) {
 func setup(t *testing.T, p PluginInterface) *recordingLog {
 	t.Helper()
 	log := &recordingLog{}
-	savedLog, savedPlugin := server, pluginImpl
-	server, pluginImpl = log, p
-	t.Cleanup(func() { server, pluginImpl = savedLog, savedPlugin })
+	savedLog, savedPlugin := logSink, pluginImpl
+	logSink, pluginImpl = log, p
+	t.Cleanup(func() { logSink, pluginImpl = savedLog, savedPlugin })
 	return log
 }
 

@@ -73,21 +73,29 @@ func notImplemented(method string) error {
 // in-tree binding), else EIO.
 func reportError(method string, err error) {
 	errno := errnoIn(err)
-	if set := server.takeSetError(); errno == 0 {
+	if set := logSink.takeSetError(); errno == 0 {
 		errno = set
 	}
 	if errno == 0 {
 		errno = syscall.EIO
 	}
-	server.error(method+": "+err.Error(), errno)
+	logSink.error(method+": "+err.Error(), errno)
 }
 
-// catchPanic, deferred by every callback, turns a panic into a failed
-// callback: nothing ever unwinds into nbdkit's C stack.
-func catchPanic[Result int | int64](method string, result *Result) {
+// catchPanic, deferred by every callback that returns a result, turns
+// a panic into a failed callback: *result becomes failed (nbdkit's -1,
+// or NULL), and nothing ever unwinds into nbdkit's C stack.
+func catchPanic[Result any](method string, result *Result, failed Result) {
 	if value := recover(); value != nil {
 		reportPanic(method, value)
-		*result = -1
+		*result = failed
+	}
+}
+
+// ignorePanic is catchPanic for the callbacks that return nothing.
+func ignorePanic(method string) {
+	if value := recover(); value != nil {
+		reportPanic(method, value)
 	}
 }
 
@@ -95,7 +103,7 @@ func catchPanic[Result int | int64](method string, result *Result) {
 // output, a debug line per line of the stack (see Debug), its tabs made
 // spaces so that they read the same on every nbdkit.
 func reportPanic(method string, value interface{}) {
-	server.error(fmt.Sprintf("%s: panic: %v", method, value), syscall.EIO)
+	logSink.error(fmt.Sprintf("%s: panic: %v", method, value), syscall.EIO)
 	stack := strings.ReplaceAll(string(debug.Stack()), "\n\t", "\n    ")
-	server.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, stack))
+	logSink.debug(fmt.Sprintf("%s: panic: %v\n%s", method, value, stack))
 }

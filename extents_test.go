@@ -9,7 +9,7 @@ import (
 
 // Without nbdkit (the unit tests), an ExtentList that nbdkit did not
 // make is empty and refuses everything, and NewExtentList fails with
-// ErrNoServer; tests/extents.sh has them through nbdkit.
+// ErrNoServer; tests/nbd-extents.sh has them through nbdkit.
 func TestExtentListWithoutNbdkit(t *testing.T) {
 	var list ExtentList
 	if n := list.Count(); n != 0 {

@@ -162,13 +162,7 @@ func registeredKind() error {
 
 // filterInitialize describes the filter to nbdkit.
 func filterInitialize(name string, impl FilterInterface) (filter *C.struct_nbdkit_filter) {
-	failed := 0
-	defer func() {
-		if failed != 0 {
-			filter = nil
-		}
-	}()
-	defer catchPanic("RegisterFilter", &failed)
+	defer catchPanic("RegisterFilter", &filter, nil)
 	info, err := describeFilter(name, impl)
 	if err != nil {
 		Error("nbdkit.RegisterFilter: " + err.Error())
@@ -205,27 +199,15 @@ func describeFilter(name string, impl FilterInterface) (*C.struct_filter_info, e
 		return nil, err
 	}
 	var caps uint32
-	implements[FilterConfigurer](impl, nil, C.FILTER_CONFIG, &caps)
-	implements[FilterConfigCompleter](impl, nil, C.FILTER_CONFIG_COMPLETE, &caps)
-	implements[ThreadModeler](impl, nil, C.FILTER_THREAD_MODEL, &caps)
-	implements[FilterGetReadier](impl, nil, C.FILTER_GET_READY, &caps)
-	implements[FilterAfterForker](impl, nil, C.FILTER_AFTER_FORK, &caps)
-	implements[FilterCleaner](impl, nil, C.FILTER_CLEANUP, &caps)
-	implements[FilterPreConnecter](impl, nil, C.FILTER_PRECONNECT, &caps)
-	implements[FilterExportLister](impl, nil, C.FILTER_LIST_EXPORTS, &caps)
-	implements[FilterDefaultExporter](impl, nil, C.FILTER_DEFAULT_EXPORT, &caps)
+	discover[FilterConfigurer](impl, C.FILTER_CONFIG, &caps)
+	discover[FilterConfigCompleter](impl, C.FILTER_CONFIG_COMPLETE, &caps)
+	discover[ThreadModeler](impl, C.FILTER_THREAD_MODEL, &caps)
+	discover[FilterGetReadier](impl, C.FILTER_GET_READY, &caps)
+	discover[FilterAfterForker](impl, C.FILTER_AFTER_FORK, &caps)
+	discover[FilterCleaner](impl, C.FILTER_CLEANUP, &caps)
+	discover[FilterPreConnecter](impl, C.FILTER_PRECONNECT, &caps)
+	discover[FilterExportLister](impl, C.FILTER_LIST_EXPORTS, &caps)
+	discover[FilterDefaultExporter](impl, C.FILTER_DEFAULT_EXPORT, &caps)
 	info.caps = C.uint32_t(caps)
 	return info, nil
-}
-
-// implements records in caps whether v implements T, and if so, and
-// impl is not nil, stores v as a T there: optional interfaces are
-// discovered once, not at each call.
-func implements[T any](v interface{}, impl *T, bit uint32, caps *uint32) {
-	if i, ok := v.(T); ok {
-		*caps |= bit
-		if impl != nil {
-			*impl = i
-		}
-	}
 }

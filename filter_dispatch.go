@@ -57,28 +57,28 @@ type filterConnection struct {
 func newFilterConnection(conn FilterConnectionInterface) (*filterConnection, uint32) {
 	c := &filterConnection{FilterConnectionInterface: conn}
 	var caps uint32
-	implements(conn, &c.preparer, C.FCONN_PREPARE, &caps)
-	implements(conn, &c.finalizer, C.FCONN_FINALIZE, &caps)
-	implements(conn, &c.sizer, C.FCONN_GET_SIZE, &caps)
-	implements(conn, &c.exportDescriber, C.FCONN_EXPORT_DESCRIPTION, &caps)
-	implements(conn, &c.blockSizer, C.FCONN_BLOCK_SIZE, &caps)
-	implements(conn, &c.writeChecker, C.FCONN_CAN_WRITE, &caps)
-	implements(conn, &c.flushChecker, C.FCONN_CAN_FLUSH, &caps)
-	implements(conn, &c.rotationalChecker, C.FCONN_IS_ROTATIONAL, &caps)
-	implements(conn, &c.trimChecker, C.FCONN_CAN_TRIM, &caps)
-	implements(conn, &c.zeroChecker, C.FCONN_CAN_ZERO, &caps)
-	implements(conn, &c.fastZeroChecker, C.FCONN_CAN_FAST_ZERO, &caps)
-	implements(conn, &c.extentsChecker, C.FCONN_CAN_EXTENTS, &caps)
-	implements(conn, &c.fuaChecker, C.FCONN_CAN_FUA, &caps)
-	implements(conn, &c.multiConnChecker, C.FCONN_CAN_MULTI_CONN, &caps)
-	implements(conn, &c.cacheChecker, C.FCONN_CAN_CACHE, &caps)
-	implements(conn, &c.reader, C.FCONN_PREAD, &caps)
-	implements(conn, &c.writer, C.FCONN_PWRITE, &caps)
-	implements(conn, &c.flusher, C.FCONN_FLUSH, &caps)
-	implements(conn, &c.trimmer, C.FCONN_TRIM, &caps)
-	implements(conn, &c.zeroer, C.FCONN_ZERO, &caps)
-	implements(conn, &c.extenter, C.FCONN_EXTENTS, &caps)
-	implements(conn, &c.cacher, C.FCONN_CACHE, &caps)
+	c.preparer = discover[FilterPreparer](conn, C.FCONN_PREPARE, &caps)
+	c.finalizer = discover[FilterFinalizer](conn, C.FCONN_FINALIZE, &caps)
+	c.sizer = discover[FilterSizer](conn, C.FCONN_GET_SIZE, &caps)
+	c.exportDescriber = discover[FilterExportDescriber](conn, C.FCONN_EXPORT_DESCRIPTION, &caps)
+	c.blockSizer = discover[FilterBlockSizer](conn, C.FCONN_BLOCK_SIZE, &caps)
+	c.writeChecker = discover[FilterWriteChecker](conn, C.FCONN_CAN_WRITE, &caps)
+	c.flushChecker = discover[FilterFlushChecker](conn, C.FCONN_CAN_FLUSH, &caps)
+	c.rotationalChecker = discover[FilterRotationalChecker](conn, C.FCONN_IS_ROTATIONAL, &caps)
+	c.trimChecker = discover[FilterTrimChecker](conn, C.FCONN_CAN_TRIM, &caps)
+	c.zeroChecker = discover[FilterZeroChecker](conn, C.FCONN_CAN_ZERO, &caps)
+	c.fastZeroChecker = discover[FilterFastZeroChecker](conn, C.FCONN_CAN_FAST_ZERO, &caps)
+	c.extentsChecker = discover[FilterExtentsChecker](conn, C.FCONN_CAN_EXTENTS, &caps)
+	c.fuaChecker = discover[FilterFUAChecker](conn, C.FCONN_CAN_FUA, &caps)
+	c.multiConnChecker = discover[FilterMultiConnChecker](conn, C.FCONN_CAN_MULTI_CONN, &caps)
+	c.cacheChecker = discover[FilterCacheChecker](conn, C.FCONN_CAN_CACHE, &caps)
+	c.reader = discover[FilterReader](conn, C.FCONN_PREAD, &caps)
+	c.writer = discover[FilterWriter](conn, C.FCONN_PWRITE, &caps)
+	c.flusher = discover[FilterFlusher](conn, C.FCONN_FLUSH, &caps)
+	c.trimmer = discover[FilterTrimmer](conn, C.FCONN_TRIM, &caps)
+	c.zeroer = discover[FilterZeroer](conn, C.FCONN_ZERO, &caps)
+	c.extenter = discover[FilterExtenter](conn, C.FCONN_EXTENTS, &caps)
+	c.cacher = discover[FilterCacher](conn, C.FCONN_CACHE, &caps)
 	return c, caps
 }
 
@@ -99,7 +99,7 @@ func lookupFilter(method string, id uintptr) *filterConnection {
 // the client sees.  A *NextError returned as it is was logged by the
 // layer that failed.
 func filterErrno(method string, err error) syscall.Errno {
-	set := server.takeSetError()
+	set := logSink.takeSetError()
 	if next, ok := err.(*NextError); ok && next != nil {
 		if next.Errno == 0 {
 			return syscall.EIO
@@ -113,7 +113,7 @@ func filterErrno(method string, err error) syscall.Errno {
 	if errno == 0 {
 		errno = syscall.EIO
 	}
-	server.error(method+": "+err.Error(), errno)
+	logSink.error(method+": "+err.Error(), errno)
 	return errno
 }
 
@@ -124,15 +124,6 @@ func filterResult(method string, err error) int {
 		return -1
 	}
 	return 0
-}
-
-// catchFilterPanic, deferred by the data callbacks, turns a panic into
-// a request failed with EIO.
-func catchFilterPanic(method string, errno *syscall.Errno) {
-	if value := recover(); value != nil {
-		reportPanic(method, value)
-		*errno = syscall.EIO
-	}
 }
 
 // dataResult gives nbdkit a data callback's result: 0, or -1 with the
@@ -158,15 +149,14 @@ func go_filter_load() {
 
 func callFilterLoad() (result int) {
 	prepareReexec()
-	defer catchPanic("Load", &result)
+	defer catchPanic("Load", &result, -1)
 	filterImpl.Load()
 	return 0
 }
 
 //export go_filter_unload
 func go_filter_unload() {
-	result := 0
-	defer catchPanic("Unload", &result)
+	defer ignorePanic("Unload")
 	filterImpl.Unload()
 }
 
@@ -177,7 +167,7 @@ func go_filter_config(next *C.nbdkit_next_config, backend *C.nbdkit_backend,
 }
 
 func callFilterConfig(next NextConfig, key, value string) (result int) {
-	defer catchPanic("Config", &result)
+	defer catchPanic("Config", &result, -1)
 	return filterResult("Config", filterImpl.(FilterConfigurer).Config(next, key, value))
 }
 
@@ -188,7 +178,7 @@ func go_filter_config_complete(next *C.nbdkit_next_config_complete,
 }
 
 func callFilterConfigComplete(next NextConfigComplete) (result int) {
-	defer catchPanic("ConfigComplete", &result)
+	defer catchPanic("ConfigComplete", &result, -1)
 	return filterResult("ConfigComplete",
 		filterImpl.(FilterConfigCompleter).ConfigComplete(next))
 }
@@ -197,7 +187,7 @@ func callFilterConfigComplete(next NextConfigComplete) (result int) {
 func go_filter_thread_model() C.int { return C.int(callFilterThreadModel()) }
 
 func callFilterThreadModel() (result int) {
-	defer catchPanic("ThreadModel", &result)
+	defer catchPanic("ThreadModel", &result, -1)
 	model := filterImpl.(ThreadModeler).ThreadModel()
 	if model > ThreadModelParallel {
 		return filterResult("ThreadModel", PluginError{
@@ -213,7 +203,7 @@ func go_filter_get_ready(threadModel C.int) C.int {
 }
 
 func callFilterGetReady(threadModel uint32) (result int) {
-	defer catchPanic("GetReady", &result)
+	defer catchPanic("GetReady", &result, -1)
 	return filterResult("GetReady", filterImpl.(FilterGetReadier).GetReady(threadModel))
 }
 
@@ -223,14 +213,13 @@ func go_filter_after_fork(backend *C.nbdkit_backend) C.int {
 }
 
 func callFilterAfterFork(backend Backend) (result int) {
-	defer catchPanic("AfterFork", &result)
+	defer catchPanic("AfterFork", &result, -1)
 	return filterResult("AfterFork", filterImpl.(FilterAfterForker).AfterFork(backend))
 }
 
 //export go_filter_cleanup
 func go_filter_cleanup(backend *C.nbdkit_backend) {
-	result := 0
-	defer catchPanic("Cleanup", &result)
+	defer ignorePanic("Cleanup")
 	filterImpl.(FilterCleaner).Cleanup(Backend{backend})
 }
 
@@ -241,7 +230,7 @@ func go_filter_preconnect(next *C.nbdkit_next_preconnect, backend *C.nbdkit_back
 }
 
 func callFilterPreConnect(next NextPreConnect, readonly bool) (result int) {
-	defer catchPanic("PreConnect", &result)
+	defer catchPanic("PreConnect", &result, -1)
 	return filterResult("PreConnect", filterImpl.(FilterPreConnecter).PreConnect(next, readonly))
 }
 
@@ -254,7 +243,7 @@ func go_filter_list_exports(next *C.nbdkit_next_list_exports, backend *C.nbdkit_
 
 func callFilterListExports(next NextListExports, readonly, isTLS bool,
 	exports ExportList) (result int) {
-	defer catchPanic("ListExports", &result)
+	defer catchPanic("ListExports", &result, -1)
 	return filterResult("ListExports",
 		filterImpl.(FilterExportLister).ListExports(next, readonly, isTLS, exports))
 }
@@ -266,13 +255,7 @@ func go_filter_default_export(next *C.nbdkit_next_default_export, backend *C.nbd
 }
 
 func callFilterDefaultExport(next NextDefaultExport, readonly, isTLS bool) (name *C.char) {
-	failed := 0
-	defer func() {
-		if failed != 0 {
-			name = nil
-		}
-	}()
-	defer catchPanic("DefaultExport", &failed)
+	defer catchPanic("DefaultExport", &name, nil)
 	s, err := filterImpl.(FilterDefaultExporter).DefaultExport(next, readonly, isTLS)
 	if err == nil {
 		name, err = internString("export name", s)
@@ -299,7 +282,7 @@ func go_filter_open(next *C.nbdkit_next_open, context *C.nbdkit_context, readonl
 
 func callFilterOpen(next NextOpen, readonly bool, exportName string,
 	isTLS bool) (id uintptr, caps uint32, result int) {
-	defer catchPanic("Open", &result)
+	defer catchPanic("Open", &result, -1)
 	conn, err := filterImpl.Open(next, readonly, exportName, isTLS)
 	if err == nil && conn == nil {
 		err = errors.New("returned no connection and no error")
@@ -314,8 +297,7 @@ func callFilterOpen(next NextOpen, readonly bool, exportName string,
 
 //export go_filter_close
 func go_filter_close(id C.uintptr_t) {
-	result := 0
-	defer catchPanic("Close", &result)
+	defer ignorePanic("Close")
 	c := filterConnections.remove(uintptr(id))
 	if c == nil {
 		reportError("Close", errBadHandle)
@@ -330,7 +312,7 @@ func go_filter_prepare(id C.uintptr_t, next *C.nbdkit_next, readonly C.int) C.in
 }
 
 func callFilterPrepare(id uintptr, next Next, readonly bool) (result int) {
-	defer catchPanic("Prepare", &result)
+	defer catchPanic("Prepare", &result, -1)
 	c := lookupFilter("Prepare", id)
 	if c == nil {
 		return -1
@@ -344,7 +326,7 @@ func go_filter_finalize(id C.uintptr_t, next *C.nbdkit_next) C.int {
 }
 
 func callFilterFinalize(id uintptr, next Next) (result int) {
-	defer catchPanic("Finalize", &result)
+	defer catchPanic("Finalize", &result, -1)
 	c := lookupFilter("Finalize", id)
 	if c == nil {
 		return -1
@@ -358,7 +340,7 @@ func go_filter_get_size(id C.uintptr_t, next *C.nbdkit_next) C.int64_t {
 }
 
 func callFilterGetSize(id uintptr, next Next) (result int64) {
-	defer catchPanic("GetSize", &result)
+	defer catchPanic("GetSize", &result, -1)
 	c := lookupFilter("GetSize", id)
 	if c == nil {
 		return -1
@@ -381,13 +363,7 @@ func go_filter_export_description(id C.uintptr_t, next *C.nbdkit_next) *C.char {
 }
 
 func callFilterExportDescription(id uintptr, next Next) (description *C.char) {
-	failed := 0
-	defer func() {
-		if failed != 0 {
-			description = nil
-		}
-	}()
-	defer catchPanic("ExportDescription", &failed)
+	defer catchPanic("ExportDescription", &description, nil)
 	c := lookupFilter("ExportDescription", id)
 	if c == nil {
 		return nil
@@ -415,7 +391,7 @@ func go_filter_block_size(id C.uintptr_t, next *C.nbdkit_next,
 }
 
 func callFilterBlockSize(id uintptr, next Next) (minimum, preferred, maximum uint32, result int) {
-	defer catchPanic("BlockSize", &result)
+	defer catchPanic("BlockSize", &result, -1)
 	c := lookupFilter("BlockSize", id)
 	if c == nil {
 		return 0, 0, 0, -1
@@ -433,7 +409,7 @@ func callFilterBlockSize(id uintptr, next Next) (minimum, preferred, maximum uin
 
 // askFilter calls one of the boolean Can* methods.
 func askFilter(method string, id uintptr, question func(*filterConnection) (bool, error)) (result int) {
-	defer catchPanic(method, &result)
+	defer catchPanic(method, &result, -1)
 	c := lookupFilter(method, id)
 	if c == nil {
 		return -1
@@ -452,7 +428,7 @@ func askFilter(method string, id uintptr, question func(*filterConnection) (bool
 // to max.
 func askFilterFor(method string, id uintptr, max uint32,
 	question func(*filterConnection) (uint32, error)) (result int) {
-	defer catchPanic(method, &result)
+	defer catchPanic(method, &result, -1)
 	c := lookupFilter(method, id)
 	if c == nil {
 		return -1
@@ -545,7 +521,7 @@ func go_filter_pread(id C.uintptr_t, next *C.nbdkit_next, buf unsafe.Pointer, co
 }
 
 func callFilterPRead(id uintptr, next Next, buf []byte, offset uint64, flags uint32) (errno syscall.Errno) {
-	defer catchFilterPanic("PRead", &errno)
+	defer catchPanic("PRead", &errno, syscall.EIO)
 	c := lookupFilter("PRead", id)
 	if c == nil {
 		return syscall.EIO
@@ -564,7 +540,7 @@ func go_filter_pwrite(id C.uintptr_t, next *C.nbdkit_next, buf unsafe.Pointer, c
 }
 
 func callFilterPWrite(id uintptr, next Next, buf []byte, offset uint64, flags uint32) (errno syscall.Errno) {
-	defer catchFilterPanic("PWrite", &errno)
+	defer catchPanic("PWrite", &errno, syscall.EIO)
 	c := lookupFilter("PWrite", id)
 	if c == nil {
 		return syscall.EIO
@@ -581,7 +557,7 @@ func go_filter_flush(id C.uintptr_t, next *C.nbdkit_next, flags C.uint32_t, err 
 }
 
 func callFilterFlush(id uintptr, next Next, flags uint32) (errno syscall.Errno) {
-	defer catchFilterPanic("Flush", &errno)
+	defer catchPanic("Flush", &errno, syscall.EIO)
 	c := lookupFilter("Flush", id)
 	if c == nil {
 		return syscall.EIO
@@ -607,7 +583,7 @@ var rangeMethods = [...]string{opTrim: "Trim", opZero: "Zero", opCache: "Cache"}
 func callFilterRange(op rangeOp, id uintptr, next Next, count uint32, offset uint64,
 	flags uint32) (errno syscall.Errno) {
 	method := rangeMethods[op]
-	defer catchFilterPanic(method, &errno)
+	defer catchPanic(method, &errno, syscall.EIO)
 	c := lookupFilter(method, id)
 	if c == nil {
 		return syscall.EIO
@@ -657,7 +633,7 @@ func go_filter_extents(id C.uintptr_t, next *C.nbdkit_next, count C.uint32_t, of
 
 func callFilterExtents(id uintptr, next Next, count uint32, offset uint64, flags uint32,
 	extents ExtentList) (errno syscall.Errno) {
-	defer catchFilterPanic("Extents", &errno)
+	defer catchPanic("Extents", &errno, syscall.EIO)
 	c := lookupFilter("Extents", id)
 	if c == nil {
 		return syscall.EIO

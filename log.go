@@ -65,7 +65,7 @@ func Debug(msg string) {
 	if debugOff.Load() {
 		return
 	}
-	server.debug(msg)
+	logSink.debug(msg)
 }
 
 // Debugf is Debug with fmt.Sprintf's formatting.  Without nbdkit -v it
@@ -75,12 +75,12 @@ func Debugf(format string, args ...interface{}) {
 	if debugOff.Load() {
 		return
 	}
-	server.debug(fmt.Sprintf(format, args...))
+	logSink.debug(fmt.Sprintf(format, args...))
 }
 
 // Errorf is Error with fmt.Sprintf's formatting.
 func Errorf(format string, args ...interface{}) {
-	server.error(fmt.Sprintf(format, args...), 0)
+	logSink.error(fmt.Sprintf(format, args...), 0)
 }
 
 // debugOff is set at load when nbdkit runs without -v, which shows no
@@ -92,7 +92,7 @@ var debugOff atomic.Bool
 // from.  nbdkit writes errors as they are, on every version; a NUL
 // byte, which a C string cannot hold, is written as \x00.
 func Error(msg string) {
-	server.error(msg, 0)
+	logSink.error(msg, 0)
 }
 
 // SetError sets the errno that the client sees when the current
@@ -104,12 +104,12 @@ func Error(msg string) {
 // from the callback's own goroutine: like nbdkit_set_error, it is per
 // thread.
 func SetError(err syscall.Errno) {
-	server.setError(err)
+	logSink.setError(err)
 }
 
-// serverLog is where messages go: nbdkit itself, or a recorder in tests
-// (the Go unit tests run without nbdkit).
-type serverLog interface {
+// messageSink is where messages go: nbdkit itself, stderr outside
+// nbdkit, or a recorder in tests (the Go unit tests run without nbdkit).
+type messageSink interface {
 	debug(msg string)
 	error(msg string, errno syscall.Errno)
 	// setError and takeSetError keep SetError's errno for this
@@ -118,11 +118,12 @@ type serverLog interface {
 	takeSetError() syscall.Errno
 }
 
-var server serverLog = newServerLog()
+// logSink receives every debug and error message of the binding.
+var logSink messageSink = newLogSink()
 
-// newServerLog is nbdkit's log, or stderr outside nbdkit (see
+// newLogSink returns nbdkit's log, or stderr outside nbdkit (see
 // ErrNoServer), where nbdkit_debug and nbdkit_error are not there.
-func newServerLog() serverLog {
+func newLogSink() messageSink {
 	if insideNbdkit {
 		return nbdkitLog{}
 	}

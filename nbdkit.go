@@ -310,8 +310,7 @@ var pluginImpl PluginInterface
 // or let Register do it for you.  name is the plugin's name as nbdkit
 // shows it: letters and digits, starting with a letter.
 func PluginInitialize(name string, impl PluginInterface) (plugin unsafe.Pointer) {
-	failed := 0
-	defer catchPanic("PluginInitialize", &failed)
+	defer catchPanic("PluginInitialize", &plugin, nil)
 	info, err := describePlugin(name, impl)
 	if err != nil {
 		Error("nbdkit.PluginInitialize: " + err.Error())
@@ -341,21 +340,12 @@ func describePlugin(name string, impl PluginInterface) (*C.struct_plugin_info, e
 	if name == "" {
 		err = errors.New("the plugin name is empty")
 	}
-	if p, ok := impl.(LongNamer); ok {
-		setString(&info.longname, "LongName", p.LongName())
-	}
-	if p, ok := impl.(Versioner); ok {
-		setString(&info.version, "Version", p.Version())
-	}
-	if p, ok := impl.(Describer); ok {
-		setString(&info.description, "Description", p.Description())
-	}
-	if p, ok := impl.(ConfigHelper); ok {
-		setString(&info.config_help, "ConfigHelp", p.ConfigHelp())
-	}
-	if p, ok := impl.(MagicConfigKeyer); ok {
-		setString(&info.magic_config_key, "MagicConfigKey", p.MagicConfigKey())
-	}
+	setString(&info.longname, "LongName", optionalString(impl, LongNamer.LongName))
+	setString(&info.version, "Version", optionalString(impl, Versioner.Version))
+	setString(&info.description, "Description", optionalString(impl, Describer.Description))
+	setString(&info.config_help, "ConfigHelp", optionalString(impl, ConfigHelper.ConfigHelp))
+	setString(&info.magic_config_key, "MagicConfigKey",
+		optionalString(impl, MagicConfigKeyer.MagicConfigKey))
 	if err != nil {
 		return nil, err
 	}
@@ -367,21 +357,29 @@ func describePlugin(name string, impl PluginInterface) (*C.struct_plugin_info, e
 			return nil, fmt.Errorf("ThreadModel returned %d, not a ThreadModel* constant", model)
 		}
 		info.thread_model = C.int(model)
-		info.caps |= C.PLUGIN_THREAD_MODEL
 	}
-	if _, ok := impl.(AfterForker); ok {
-		info.caps |= C.PLUGIN_AFTER_FORK
-	}
-	if _, ok := impl.(ExportLister); ok {
-		info.caps |= C.PLUGIN_LIST_EXPORTS
-	}
-	if _, ok := impl.(DefaultExporter); ok {
-		info.caps |= C.PLUGIN_DEFAULT_EXPORT
-	}
-	if _, ok := impl.(Cleaner); ok {
-		info.caps |= C.PLUGIN_CLEANUP
-	}
+	info.caps = C.uint32_t(pluginCapabilities(impl))
 	return info, nil
+}
+
+// pluginCapabilities returns the enum plugin_capability bits of the
+// optional plugin-wide interfaces that impl implements.
+func pluginCapabilities(impl PluginInterface) uint32 {
+	var caps uint32
+	discover[ThreadModeler](impl, C.PLUGIN_THREAD_MODEL, &caps)
+	discover[AfterForker](impl, C.PLUGIN_AFTER_FORK, &caps)
+	discover[ExportLister](impl, C.PLUGIN_LIST_EXPORTS, &caps)
+	discover[DefaultExporter](impl, C.PLUGIN_DEFAULT_EXPORT, &caps)
+	discover[Cleaner](impl, C.PLUGIN_CLEANUP, &caps)
+	return caps
+}
+
+// optionalString is what method returns if impl implements it, else "".
+func optionalString[Interface any](impl PluginInterface, method func(Interface) string) string {
+	if p, ok := impl.(Interface); ok {
+		return method(p)
+	}
+	return ""
 }
 
 // staticCString copies s to C memory that is never freed, for strings

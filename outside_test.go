@@ -91,13 +91,13 @@ func TestOutsideNbdkit(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Stderr = w
-	log := newServerLog()
-	savedLog := server
-	server = log
+	log := newLogSink()
+	savedLog := logSink
+	logSink = log
 	Debug("two\nlines")
 	Error("an error")
 	SetError(5)
-	server = savedLog
+	logSink = savedLog
 	os.Stderr = saved
 	w.Close()
 	raw, _ := io.ReadAll(r)

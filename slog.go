@@ -70,9 +70,9 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	line := strings.TrimSuffix(buf.String(), "\n")
 	if r.Level >= slog.LevelError {
-		server.error(line, 0)
+		logSink.error(line, 0)
 	} else {
-		server.debug(line)
+		logSink.debug(line)
 	}
 	return nil
 }

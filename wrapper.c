@@ -161,7 +161,7 @@ wrapper_after_fork (void)
   if (reexec_after_fork () == -1)
     return -1;
   /* nbdkit serves from here on, and has set up what nbdkit_nanosleep
-   * and nbdkit_shutdown need (see server.go).
+   * and nbdkit_shutdown need (see functions.go).
    */
   go_serving ();
   if ((plugin_caps & PLUGIN_AFTER_FORK) && go_after_fork () == -1)

@@ -22,8 +22,7 @@
 enum plugin_capability {
   PLUGIN_ALWAYS         = 0,      /* callbacks every Go plugin has */
   PLUGIN_THREAD_MODEL   = 1 << 0, /* ThreadModeler */
-  PLUGIN_AFTER_FORK     = 1 << 1, /* AfterForker (after_fork is always
-                                     there: see reexec.c) */
+  PLUGIN_AFTER_FORK     = 1 << 1, /* AfterForker: see after_fork below */
   PLUGIN_LIST_EXPORTS   = 1 << 2, /* ExportLister */
   PLUGIN_DEFAULT_EXPORT = 1 << 3, /* DefaultExporter */
   PLUGIN_CLEANUP        = 1 << 4, /* Cleaner */
@@ -64,6 +63,13 @@ enum connection_permission {
  * must be present for nbdkit to see it.  wrapper.c derives the
  * declarations and the struct from this list; each wrapper_<field> is
  * a thin forward to the Go export go_<field>.
+ *
+ * after_fork is PLUGIN_ALWAYS although AfterForker has its own bit:
+ * the binding needs .after_fork itself, in every plugin (there the
+ * serving process starts what nbdkit_nanosleep and nbdkit_shutdown
+ * need, and tells reexec.c that it is ready), and wrapper_after_fork
+ * tests PLUGIN_AFTER_FORK to decide whether to call the plugin's
+ * AfterFork as well.
  */
 #define NBDKIT_GO_CALLBACKS(CALLBACK)                   \
   CALLBACK (load,               PLUGIN_ALWAYS)          \

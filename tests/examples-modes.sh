@@ -9,7 +9,7 @@
 # content checked.  The file-backed examples are given relative paths,
 # as a user types them: a daemon serves from /, so a plugin must make
 # them absolute in Config (nbdkit.AbsolutePath).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 # nbdkit starts in $data, where the relative paths point.
 data=$tmp/data
@@ -114,16 +114,20 @@ assert flags_at(4 << 20) == hole, extents
 h2.shutdown()
 '
 
-# The disk is the file: what the client reads is in it, and what it
-# writes, flushes and trims reaches it.
-check_disk='
+# file_at(offset, count): what the backing file holds there.
+file_py='
 import os
 path = os.environ["FILE"]
-data = ("disk %s " % os.environ["MODE"]).encode() * 4096
 def file_at(offset, count):
     with open(path, "rb") as f:
         f.seek(offset)
         return f.read(count)
+'
+
+# The disk is the file: what the client reads is in it, and what it
+# writes, flushes and trims reaches it.
+check_disk=$file_py'
+data = ("disk %s " % os.environ["MODE"]).encode() * 4096
 assert h.get_size() == os.path.getsize(path) == 4 << 20
 assert not h.is_read_only()
 assert h.pread(4 << 20, 0) == file_at(0, 4 << 20)
@@ -139,30 +143,20 @@ assert file_at(2 << 20, 1 << 20) == bytes(1 << 20)
 # readonly=yes: the client is told, a write sent anyway is refused
 # with EPERM, and the file does not change.
 check_disk_ro='
-import errno, os
+import os
 with open(os.environ["FILE"], "rb") as f:
     before = f.read()
 assert h.is_read_only()
 assert h.pread(len(before), 0) == before
 h.set_strict_mode(0)
-try:
-    h.pwrite(b"nope", 0)
-    raise AssertionError("a write to readonly=yes succeeded")
-except nbd.Error as e:
-    assert e.errnum == errno.EPERM, e
+expect_errno("EPERM", "h.pwrite(b\"nope\", 0)")
 with open(os.environ["FILE"], "rb") as f:
     assert f.read() == before
 '
 
 # seekfile: the same file checks as disk, without trim.
-check_seekfile='
-import os
-path = os.environ["FILE"]
+check_seekfile=$file_py'
 data = ("seekfile %s " % os.environ["MODE"]).encode() * 4096
-def file_at(offset, count):
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return f.read(count)
 assert h.get_size() == 4 << 20
 assert h.pread(4 << 20, 0) == file_at(0, 4 << 20)
 h.pwrite(data, 100000)
@@ -191,16 +185,12 @@ with open(path, "rb") as f:
     assert f.read(len(data)) == data
 '
 check_readerat_ro='
-import errno, os
+import os
 assert h.is_read_only()
 with open(os.environ["FILE"], "rb") as f:
     assert h.pread(65536, 65536) == f.read(131072)[65536:]
 h.set_strict_mode(0)
-try:
-    h.pwrite(b"x", 0)
-    raise AssertionError("a write to readonly=yes succeeded")
-except nbd.Error as e:
-    assert e.errnum == errno.EPERM, e
+expect_errno("EPERM", "h.pwrite(b\"x\", 0)")
 '
 
 ### The modes.  Each runs $CHECK_SCRIPT against the served example.
@@ -220,7 +210,7 @@ mode_run ()
 {
     local name=$1-run; shift
     timeout -k 5 "$server_timeout" "$NBDKIT" -U - "$@" \
-        --run "$(printf %q "$NBDSH")"' -u "$uri" -c "$CHECK_SCRIPT"' \
+        --run "$(printf %q "$NBDSH")"' -u "$uri" -c "from nbdcheck import *" -c "$CHECK_SCRIPT"' \
         >"$tmp/$name.log" 2>&1 ||
         { cat "$tmp/$name.log" >&2; fail "$name: nbdkit --run failed"; }
 }
@@ -230,16 +220,12 @@ mode_run ()
 mode_daemon ()
 {
     local name=$1-daemon; shift
-    local sock=$tmp/$name.sock pidfile=$tmp/$name.pid pid
-    timeout -k 5 60 "$NBDKIT" -U "$sock" -P "$pidfile" "$@" >"$tmp/$name.log" 2>&1 ||
-        { cat "$tmp/$name.log" >&2; fail "$name: starting the daemon failed"; }
-    [ -s "$pidfile" ] || fail "$name: no pid file when the starting command returned"
-    pid=$(cat "$pidfile")
-    server_pids+=("$pid")       # killed by cleanup if the test fails
-    [ "$(readlink "/proc/$pid/cwd")" = / ] || fail "$name: the daemon does not run in /"
+    local sock=$tmp/$name.sock
+    start_daemon --now "$tmp/$name.pid" -U "$sock" "$@"
+    [ "$(readlink "/proc/$daemon_pid/cwd")" = / ] || fail "$name: the daemon does not run in /"
     nbdsh_check "nbd+unix:///?socket=$sock" "$CHECK_SCRIPT" ||
         fail "$name: the check failed (the daemon logs to syslog)"
-    kill_daemon "$pid"
+    kill_daemon "$daemon_pid"
 }
 
 ### Every example in every mode.

@@ -3,8 +3,8 @@
 # in the right order, and what it answers is what a real client sees;
 # requests reach the plugin through it.  The features filter logs each
 # call to $NBDKIT_FILTER_LOG.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/filters/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/filters.sh"
 
 # --dump-plugin with a filter: Load, its fields, Unload.
 NBDKIT_FILTER_LOG="$tmp/dump.calls" "$NBDKIT" --filter="$features_filter" \

@@ -3,8 +3,8 @@
 # nbdkit's log, the errno the client sees (EPERM, the filter's), and a
 # server that goes on serving.  The features filter fails the methods
 # named by ffail=, and panics in those named by fpanic=.
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/filters/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/filters.sh"
 
 # message KIND METHOD: what the log says.
 message ()

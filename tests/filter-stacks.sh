@@ -4,8 +4,8 @@
 # 16 connections at once; over a C plugin (memory) and over a Go plugin
 # of this binding; stacked with nbdkit's C filters (cow, cache, error)
 # on both sides; in every start mode (-f, --run, daemon).
-. "$abs_top_srcdir/tests/functions.sh"
-. "$abs_top_srcdir/tests/filters/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/filters.sh"
 
 go_plugin=$(test_plugin test)
 go_plugin_args=(size=16M write=true flush=true trim=true zero=true)

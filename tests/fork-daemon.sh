@@ -2,7 +2,7 @@
 # Daemon mode (no -f): nbdkit forks into the background and the parent
 # exits.  The child re-executes nbdkit (reexec.c) and serves.  Started
 # 50 times, because the ways this can go wrong are races.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 log=$tmp/log
@@ -12,12 +12,9 @@ head -c 2M /dev/urandom > "$tmp/data"
 
 runs=50
 for i in $(seq 1 $runs); do
-    rm -f "$pidfile" "$sock"
-    timeout -k 5 30 "$NBDKIT" -U "$sock" -P "$pidfile" "$plugin" size=4M log="$log" ||
-        fail "run $i: starting the daemon failed"
-    wait_for_pidfile "$pidfile"
-    pid=$(cat "$pidfile")
-    server_pids+=("$pid")        # killed by cleanup if the test fails
+    rm -f "$sock"
+    start_daemon "$pidfile" -U "$sock" "$plugin" size=4M log="$log"
+    pid=$daemon_pid
     uri="nbd+unix:///?socket=$sock"
     timeout -k 5 30 "$NBDCOPY" --connections=4 "$tmp/data" "$uri" ||
         fail "run $i: writing with nbdcopy failed"

@@ -6,7 +6,7 @@
 # not nbdkit's, one-time set-up in GetReady, a server that fails to
 # start, -u/-g with the plugin in a root-only directory,
 # --exit-with-parent, and options the binding does not know.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 size_is_1M='test "$('"$NBDINFO"' --size "$uri")" = 1048576'
@@ -25,11 +25,8 @@ run_ok ()
 daemon_ok ()
 {
     local name=$1; shift
-    timeout -k 5 30 "$NBDKIT" -U "$tmp/$name.sock" -P "$tmp/$name.pid" "$@" ||
-        fail "$name: the daemon did not start"
-    wait_for_pidfile "$tmp/$name.pid"
-    pid=$(cat "$tmp/$name.pid")
-    server_pids+=("$pid")
+    start_daemon "$tmp/$name.pid" -U "$tmp/$name.sock" "$@"
+    pid=$daemon_pid
     [ "$(timeout -k 5 20 "$NBDINFO" --size "nbd+unix:///?socket=$tmp/$name.sock")" = 1048576 ] ||
         fail "$name: the daemon does not serve"
 }
@@ -77,12 +74,9 @@ fails_before_fork "caller's fd 3, daemon" "file descriptor 3 open: pass it as a 
     3< <(sleep 1)
 for p in memory "$plugin"; do
     # The pipe closes after 2 s, and exitwhen (in the server) stops it.
-    "$NBDKIT" -U "$tmp/fd5.sock" -P "$tmp/fd5.pid" --filter=exitwhen "$p" size=1M \
-        exit-when-pipe-closed=5 exit-when-poll=1 5< <(sleep 2) ||
-        fail "caller's fd 5: $p did not start"
-    wait_for_pidfile "$tmp/fd5.pid"
-    pid=$(cat "$tmp/fd5.pid")
-    server_pids+=("$pid")
+    start_daemon "$tmp/fd5.pid" -U "$tmp/fd5.sock" --filter=exitwhen "$p" size=1M \
+        exit-when-pipe-closed=5 exit-when-poll=1 5< <(sleep 2)
+    pid=$daemon_pid
     [ "$(readlink "/proc/$pid/fd/5")" != "" ] || fail "caller's fd 5: not in the server of $p"
     wait_for_exit "$pid" 20
     rm -f "$tmp/fd5.sock" "$tmp/fd5.pid"
@@ -123,7 +117,7 @@ kill_daemon "$pid"
 /usr/bin/python3 "$tmp/stray.py" 3 "$tmp/stray-fg" \
     timeout -k 5 60 "$NBDKIT" -f -U "$tmp/fg.sock" "$plugin" size=1M log="$tmp/fg.log" &
 server_pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/fg.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$tmp/fg.sock" || true
 [ "$("$NBDINFO" --size "nbd+unix:///?socket=$tmp/fg.sock")" = 1048576 ] ||
     fail "stray fd 3 with -f: nbdkit does not serve on -U"
 not_nbd "$tmp/stray-fg" "stray fd 3 with -f"
@@ -175,7 +169,7 @@ EOF
     /usr/bin/python3 "$tmp/syslogd.py" "$tmp/syslog" &
     syslogd=$!
     server_pids+=("$syslogd")
-    for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+    wait_for 5 test -S /dev/log || true
     # log= a file that cannot be opened: each Open logs an error.  A
     # read at 64 KiB then panics in a goroutine, which ends the daemon:
     # Go's report of it reaches syslog too.
@@ -233,7 +227,7 @@ fi
 timeout -k 5 30 "$NBDKIT" --exit-with-parent -U "$tmp/ewp.sock" "$plugin" size=1M \
     log="$tmp/ewp.log" password=-3 3<<<"secret" &
 server_pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/ewp.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$tmp/ewp.sock" || true
 [ "$("$NBDINFO" --size "nbd+unix:///?socket=$tmp/ewp.sock")" = 1048576 ] ||
     fail "--exit-with-parent: does not serve"
 expect_count 1 " Load reexecuted=false willreexecute=false" "$tmp/ewp.log"
@@ -248,7 +242,7 @@ echo "7. --exit-with-parent: one process, WillReexecute false, ReadPassword -3 w
         -o "$tmp/hidden.so") || fail "building the plugin with a hidden option"
 timeout -k 5 30 "$NBDKIT" -f --threads=4 -U "$tmp/hidden.sock" "$tmp/hidden.so" size=1M &
 server_pids+=($!)
-for i in $(seq 100); do [ -S "$tmp/hidden.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$tmp/hidden.sock" || true
 [ "$("$NBDINFO" --size "nbd+unix:///?socket=$tmp/hidden.sock")" = 1048576 ] ||
     fail "unknown option with -f: does not serve"
 fails_before_fork "unknown option, --run" "unknown option --threads" \

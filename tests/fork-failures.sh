@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What goes wrong after nbdkit's fork is reported, never a hang: a
 # setup that fails in the re-executed server, and a Go crash there.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 log=$tmp/log

@@ -3,7 +3,7 @@
 # once and never re-execute; those that fork re-execute, whatever the
 # spelling of the options; AfterFork runs exactly once, in the process
 # that serves, and a lock it takes holds in every mode.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 log=$tmp/log
@@ -48,7 +48,7 @@ h.connect_command(["'"$NBDKIT"'", "-s", "--exit-with-parent", "'"$plugin"'",
 assert h.get_size() == 64 * 1024 * 1024
 h.shutdown()
 '
-wait_for_unload () { for i in $(seq 100); do grep -q Unload "$log" && return; sleep 0.1; done; fail "no Unload"; }
+wait_for_unload () { wait_for 10 grep -q Unload "$log" || fail "no Unload"; }
 wait_for_unload
 check_log "-s" 1
 
@@ -82,14 +82,10 @@ run_with "spaces" -U - --run "$runcmd" "$plugin" size=1M "log=$log" "lock=$tmp/a
 # Relative plugin path and relative -P, in daemon mode (which changes
 # directory to /).
 cp "$plugin" "$tmp/rel-plugin.so"
-(
-    cd "$tmp"
-    timeout -k 5 30 "$NBDKIT" -U sock -P rel.pid ./rel-plugin.so size=1M log=log lock=lock ||
-        fail "relative paths: nbdkit failed"
-)
-wait_for_pidfile "$tmp/rel.pid"
-pid=$(cat "$tmp/rel.pid")
-server_pids+=("$pid")
+cd "$tmp"
+start_daemon rel.pid -U sock ./rel-plugin.so size=1M log=log lock=lock
+cd - >/dev/null
+pid=$daemon_pid
 size=$("$NBDINFO" --size "nbd+unix:///?socket=$tmp/sock")
 [ "$size" -eq 1048576 ] || fail "relative paths: size $size"
 kill_daemon "$pid"
@@ -97,11 +93,8 @@ check_log "daemon, relative paths" 2
 
 # TCP: -p on loopback and -i 127.0.0.1, daemon and --run.
 port=$((20000 + RANDOM % 20000))
-timeout -k 5 30 "$NBDKIT" -p "$port" -i 127.0.0.1 -P "$tmp/tcp.pid" "$plugin" size=1M log="$log" lock="$lock" ||
-    fail "TCP daemon failed to start"
-wait_for_pidfile "$tmp/tcp.pid"
-pid=$(cat "$tmp/tcp.pid")
-server_pids+=("$pid")
+start_daemon "$tmp/tcp.pid" -p "$port" -i 127.0.0.1 "$plugin" size=1M log="$log" lock="$lock"
+pid=$daemon_pid
 size=$("$NBDINFO" --size "nbd://127.0.0.1:$port")
 [ "$size" -eq 1048576 ] || fail "TCP: size $size"
 kill_daemon "$pid"
@@ -125,11 +118,8 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     mkdir -m 777 "$tmp/u"
     touch "$log"
     chmod 666 "$log"
-    timeout -k 5 30 "$NBDKIT" -u nobody -g "$group" -U "$tmp/u/sock" -P "$tmp/u/pid" "$plugin" size=1M log="$log" lock="$lock" ||
-        fail "-u nobody daemon failed"
-    wait_for_pidfile "$tmp/u/pid"
-    pid=$(cat "$tmp/u/pid")
-    server_pids+=("$pid")
+    start_daemon "$tmp/u/pid" -u nobody -g "$group" -U "$tmp/u/sock" "$plugin" size=1M log="$log" lock="$lock"
+    pid=$daemon_pid
     "$NBDINFO" --size "nbd+unix:///?socket=$tmp/u/sock" >/dev/null || fail "-u nobody daemon does not serve"
     [ "$(stat -c %U /proc/$pid)" = nobody ] || fail "-u nobody: the server runs as $(stat -c %U /proc/$pid)"
     kill_daemon "$pid"

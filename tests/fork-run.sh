@@ -2,7 +2,7 @@
 # Captive mode, nbdkit --run: nbdkit forks, the parent runs the command
 # and the child serves.  The child re-executes nbdkit (reexec.c), so a
 # Go plugin serves normally.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
 log=$tmp/log

@@ -11,7 +11,7 @@
 # extents drawn at random (good, empty, of unknown types, with gaps,
 # overlapping, overflowing), $FUZZ_EXTENTS requests (default 3000) at
 # random offsets, and every reply a client gets must be a good one.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 fuzztime=${FUZZ_TIME:-2s}
 parallel=${FUZZ_PARALLEL:-1}

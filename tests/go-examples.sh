@@ -4,7 +4,7 @@
 # with the real nbdkit through nbdkittest and checks data, errors and
 # capabilities with a libnbd client.  Uses the configured $GO (to run
 # go test, and so to build the plugins) and $NBDKIT.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 pkg-config --exists libnbd ||
     fail "nbdkittest needs libnbd's development files (Debian: apt-get install libnbd-dev)"

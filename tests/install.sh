@@ -7,7 +7,7 @@
 # configured Go and with Debian's Go 1.19; nbdkit serves each plugin
 # built and a client reads (and where it can, writes) data.  Then
 # make uninstall removes every file.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 : "${EXAMPLES:=minimal ramdisk disk dump-plugin sparse exports seekfile}"
 dest=$tmp/dest

@@ -12,7 +12,7 @@
 #
 # $LOAD_SECONDS is the time per plugin (default 6); make stress gives
 # each plugin 200 seconds, 10 minutes in all.
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 seconds=${LOAD_SECONDS:-6}
 processes=4 per_process=8 depth=8 region=2M

@@ -16,7 +16,7 @@
 #    toolchain builds it, but the race runtime cannot run in a shared
 #    object that nbdkit loads; the race detector watches the dispatch
 #    in go test -race instead (tests/go-unit.sh, dispatch_race_test.go).
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 python=/usr/bin/python3
 plugin_src="$abs_top_srcdir/tests/plugins/hardening"
@@ -65,13 +65,10 @@ start_asan ()
 # the plugin is unloaded (see above) and is ended.
 stop_asan ()
 {
-    local nbdkit_pid i status=0
+    local nbdkit_pid status=0
     nbdkit_pid=$(cat "$tmp/$1.pid")
     kill "$nbdkit_pid"
-    for i in $(seq 1 150); do
-        kill -0 "$nbdkit_pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_for 15 exited "$nbdkit_pid" || true
     if kill -0 "$nbdkit_pid" 2>/dev/null; then
         expect_grep 'debug: hardening: unload plugin' "$tmp/$1.log"
         echo "sanitizers: $1: nbdkit with libasan hung at exit, after unload: ended"
@@ -121,6 +118,7 @@ timeout -k 5 120 "$python" "$abs_top_srcdir/tests/clients/load.py" --uri "$uri" 
     { cat "$tmp/asan.load" >&2; fail "load under ASan"; }
 timeout -k 5 120 "$python" - "$tmp/asan.sock" <<'EOF' || fail "the workload under ASan failed"
 import nbd, sys
+from nbdcheck import expect_errno
 def connect(name, meta=True):
     h = nbd.NBD()
     if meta:
@@ -130,20 +128,12 @@ def connect(name, meta=True):
     h.connect_unix(sys.argv[1])
     return h
 for name in ["fail:Open:EPERM", "fail:CanWrite:EACCES", "fail:BlockSize:EIO"]:
-    try:
-        connect(name)
-        assert False, name
-    except nbd.Error:
-        pass
+    expect_errno(None, lambda: connect(name), what=name)
 for name, call in [("fail:PRead:ENOSPC,wrapped", lambda h: h.pread(512, 0)),
                    ("fail:Extents:EPERM", lambda h: h.block_status(512, 0, lambda *a: 0)),
                    ("extents:huge", lambda h: h.block_status(512, 4096, lambda *a: 0))]:
     h = connect(name)
-    try:
-        call(h)
-        assert False, name
-    except nbd.Error:
-        pass
+    expect_errno(None, lambda: call(h), what=name)
     h.shutdown()
 h = connect("extents:random")
 for i in range(300):
@@ -167,10 +157,7 @@ opened=$(( $(grep -c '^Open ' "$log") + 1 ))
 timeout -k 5 60 "$NBDSH" -u "$uri" -c 'import time; h.pread(512, 0); time.sleep(4)' \
     >/dev/null 2>&1 &
 server_pids+=($!)
-for i in $(seq 1 100); do
-    [ "$(grep -c '^Open ' "$log")" -lt "$opened" ] || break
-    sleep 0.1
-done
+wait_for_lines "$opened" '^Open ' "$log"
 stop_asan asan
 expect_clean "$tmp/asan.log"
 expect_count 1 '^Unload leak check: [01]$' "$log"

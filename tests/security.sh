@@ -17,7 +17,7 @@
 #    on the command line as password=VALUE is echoed by nbdkit's own
 #    "config key=..., value=..." debug line: that is nbdkit's, and the
 #    binding adds no other copy.)
-. "$abs_top_srcdir/tests/functions.sh"
+. "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin hardening)
 features=$(test_plugin features)

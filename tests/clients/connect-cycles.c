@@ -1,4 +1,4 @@
-/* Connect and disconnect, many times, for tests/leaks.sh.
+/* Connect and disconnect, many times, for tests/load-leaks.sh.
  * Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
  *
  *   connect-cycles SOCKET COUNT

@@ -1,4 +1,4 @@
-# Load with data verification, for tests/load-verify.sh and faults.sh.
+# Load with data verification, for tests/load-verify.sh and errors-faults.sh.
 # Run with Debian's python3 (which has the nbd module):
 #
 #   python3 load.py --uri URI --first 8 --connections 8 --seconds 10 \

@@ -1,5 +1,5 @@
-# Bad input from a client, for tests/bad-input.sh: what libnbd will not
-# send.  A minimal NBD client over a Unix socket, speaking the fixed
+# Bad input from a client, for tests/errors-bad-input.sh: what libnbd
+# will not send.  A minimal NBD client over a Unix socket, speaking the fixed
 # newstyle handshake byte by byte (the protocol is in
 # https://github.com/NetworkBlockDevice/nbd/blob/master/doc/proto.md).
 #

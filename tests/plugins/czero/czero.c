@@ -1,4 +1,4 @@
-/* A C plugin for tests/fast-zero.sh, the yardstick for the Go
+/* A C plugin for tests/nbd-fast-zero.sh, the yardstick for the Go
  * binding's fast zero: a 1 MiB RAM disk whose zero callbacks are
  * chosen at build time.
  *

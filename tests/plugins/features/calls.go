@@ -65,7 +65,7 @@ func addCall(value string) error {
 // goroutine; a line "calls in PHASE" is logged before each group.
 func runCalls(phase string) {
 	if len(calls[phase]) > 0 {
-		logf("calls in %s", phase)
+		callLog.Printf("calls in %s", phase)
 	}
 	for _, c := range calls[phase] {
 		c.run()
@@ -76,7 +76,7 @@ func runCalls(phase string) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		logf("calls in go-%s", phase)
+		callLog.Printf("calls in go-%s", phase)
 		for _, c := range calls["go-"+phase] {
 			c.run()
 		}
@@ -91,10 +91,10 @@ func (c call) run() {
 		if errors.Is(err, nbdkit.ErrNotSupported) {
 			mark = " notsupported"
 		}
-		logf("call %s(%q) error: %v%s", c.function, c.arg, err, mark)
+		callLog.Printf("call %s(%q) error: %v%s", c.function, c.arg, err, mark)
 		return
 	}
-	logf("call %s(%q) = %v", c.function, c.arg, value)
+	callLog.Printf("call %s(%q) = %v", c.function, c.arg, value)
 }
 
 // what names the value in the messages of the Parse* functions.

@@ -21,12 +21,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"example.org/nbdkit-test-plugins/internal/calllog"
+	"example.org/nbdkit-test-plugins/internal/params"
 	"libguestfs.org/nbdkit"
 )
 
@@ -119,38 +120,12 @@ func (c allConn) Extents(n uint32, o uint64, f uint32, e nbdkit.ExtentList) erro
 func (c allConn) ExportDescription() (string, error)         { return c.exportDescription() }
 func (c allConn) BlockSize() (uint32, uint32, uint32, error) { return c.blockSize() }
 
-// flagNames shows flags symbolically: "0", or names joined with "|".
-func flagNames(flags uint32) string {
-	var names []string
-	for _, f := range []struct {
-		bit  uint32
-		name string
-	}{
-		{nbdkit.FlagMayTrim, "MAY_TRIM"},
-		{nbdkit.FlagFUA, "FUA"},
-		{nbdkit.FlagReqOne, "REQ_ONE"},
-		{nbdkit.FlagFastZero, "FAST_ZERO"},
-	} {
-		if flags&f.bit != 0 {
-			names = append(names, f.name)
-			flags &^= f.bit
-		}
-	}
-	if flags != 0 {
-		names = append(names, fmt.Sprintf("%#x", flags))
-	}
-	if names == nil {
-		return "0"
-	}
-	return strings.Join(names, "|")
-}
-
 // The required methods, and the Can* answers every connection has.
 
 func (c *conn) Close() {
 	atomic.AddInt64(&open, -1)
 	runCalls("close")
-	logf("Close #%d max_inflight=%d conn_max_inflight=%d max_open=%d", c.id,
+	callLog.Printf("Close #%d max_inflight=%d conn_max_inflight=%d max_open=%d", c.id,
 		atomic.LoadInt64(&maxInflight), atomic.LoadInt64(&c.maxInflight),
 		atomic.LoadInt64(&maxOpen))
 }
@@ -167,47 +142,34 @@ func (c *conn) PRead(buf []byte, offset uint64, flags uint32) error {
 	raiseMax(&c.maxInflight, atomic.AddInt64(&c.inflight, 1))
 	defer atomic.AddInt64(&inflight, -1)
 	defer atomic.AddInt64(&c.inflight, -1)
-	logf("PRead %d@%d flags=%s", len(buf), offset, flagNames(flags))
+	callLog.Printf("PRead %d@%d flags=%s", len(buf), offset, calllog.FlagNames(flags))
 	runCalls("pread")
 	if config.sleep > 0 {
 		time.Sleep(config.sleep)
 	}
-	diskMu.RLock()
-	copy(buf, disk[offset:])
-	diskMu.RUnlock()
+	disk.Read(buf, offset)
 	return nil
 }
 
 func (c *conn) PWrite(buf []byte, offset uint64, flags uint32) error {
-	logf("PWrite %d@%d flags=%s", len(buf), offset, flagNames(flags))
-	diskMu.Lock()
-	copy(disk[offset:], buf)
-	diskMu.Unlock()
+	callLog.Printf("PWrite %d@%d flags=%s", len(buf), offset, calllog.FlagNames(flags))
+	disk.Write(buf, offset)
 	return nil
 }
 
 func (c *conn) Flush(flags uint32) error {
-	logf("Flush flags=%s", flagNames(flags))
+	callLog.Printf("Flush flags=%s", calllog.FlagNames(flags))
 	return nil
 }
 
-func zeroRange(count uint32, offset uint64) {
-	diskMu.Lock()
-	b := disk[offset : offset+uint64(count)]
-	for i := range b {
-		b[i] = 0
-	}
-	diskMu.Unlock()
-}
-
 func (c *conn) Trim(count uint32, offset uint64, flags uint32) error {
-	logf("Trim %d@%d flags=%s", count, offset, flagNames(flags))
-	zeroRange(count, offset)
+	callLog.Printf("Trim %d@%d flags=%s", count, offset, calllog.FlagNames(flags))
+	disk.Zero(count, offset)
 	return nil
 }
 
 func (c *conn) Zero(count uint32, offset uint64, flags uint32) error {
-	logf("Zero %d@%d flags=%s", count, offset, flagNames(flags))
+	callLog.Printf("Zero %d@%d flags=%s", count, offset, calllog.FlagNames(flags))
 	if config.noZeroMethod {
 		return c.Connection.Zero(count, offset, flags)
 	}
@@ -215,34 +177,34 @@ func (c *conn) Zero(count uint32, offset uint64, flags uint32) error {
 		return nbdkit.PluginError{Errmsg: "features plugin: no fast zero here",
 			Errno: syscall.ENOTSUP}
 	}
-	zeroRange(count, offset)
+	disk.Zero(count, offset)
 	return nil
 }
 
 // The optional methods, shared by the kinds that have them.
 
 func (c *conn) canFUA() (uint32, error) {
-	logf("CanFUA")
+	callLog.Printf("CanFUA")
 	return config.fua, nil
 }
 
 func (c *conn) canFastZero() (bool, error) {
-	logf("CanFastZero")
+	callLog.Printf("CanFastZero")
 	return config.fastZero, nil
 }
 
 func (c *conn) canCache() (uint32, error) {
-	logf("CanCache")
+	callLog.Printf("CanCache")
 	return config.cache, nil
 }
 
 func (c *conn) cache(count uint32, offset uint64, flags uint32) error {
-	logf("Cache %d@%d flags=%s", count, offset, flagNames(flags))
+	callLog.Printf("Cache %d@%d flags=%s", count, offset, calllog.FlagNames(flags))
 	return nil
 }
 
 func (c *conn) canExtents() (bool, error) {
-	logf("CanExtents")
+	callLog.Printf("CanExtents")
 	return config.canExtents, nil
 }
 
@@ -252,10 +214,11 @@ var extentTypes = [4]uint32{0, nbdkit.ExtentHole | nbdkit.ExtentZero, nbdkit.Ext
 
 func (c *conn) extents(count uint32, offset uint64, flags uint32,
 	extents nbdkit.ExtentList) error {
-	logf("Extents %d@%d flags=%s mode=%s", count, offset, flagNames(flags), c.extentsMode)
+	callLog.Printf("Extents %d@%d flags=%s mode=%s", count, offset, calllog.FlagNames(flags),
+		c.extentsMode)
 	err := c.addExtents(count, offset, flags, extents)
 	if err != nil {
-		logf("Extents error: %v", err)
+		callLog.Printf("Extents error: %v", err)
 	}
 	return err
 }
@@ -320,7 +283,7 @@ func (c *conn) mergedExtents(count uint32, offset uint64, flags uint32,
 	extents nbdkit.ExtentList) error {
 	end := offset + uint64(count)
 	if _, err := nbdkit.NewExtentList(end, offset); err != nil {
-		logf("NewExtentList(%d, %d): %v", end, offset, err)
+		callLog.Printf("NewExtentList(%d, %d): %v", end, offset, err)
 	}
 	list, err := nbdkit.NewExtentList(offset, end)
 	if err != nil {
@@ -344,23 +307,29 @@ func (c *conn) mergedExtents(count uint32, offset uint64, flags uint32,
 			return err
 		}
 	}
-	logf("Extents merged: %d extents: %s", list.Count(), strings.Join(got, " "))
+	callLog.Printf("Extents merged: %d extents: %s", list.Count(), strings.Join(got, " "))
 	if _, err := list.Extent(list.Count()); err != nil {
-		logf("Extent(%d): %v", list.Count(), err)
+		callLog.Printf("Extent(%d): %v", list.Count(), err)
 	}
 	extents.Free() // not ours: nothing happens
-	logf("answer after Free: %d extents", extents.Count())
+	callLog.Printf("answer after Free: %d extents", extents.Count())
 	list.Free()
-	logf("own list after Free: %d extents", list.Count())
+	callLog.Printf("own list after Free: %d extents", list.Count())
 	return nil
 }
 
-func (c *conn) exportDescription() (string, error) {
-	mode := config.description
-	if mode == "export" {
-		mode = c.exportName
+// fromExport is value, or the export name where value is "export"
+// (extents=, description=, blocksize=).
+func (c *conn) fromExport(value string) string {
+	if value == "export" {
+		return c.exportName
 	}
-	logf("ExportDescription mode=%s", mode)
+	return value
+}
+
+func (c *conn) exportDescription() (string, error) {
+	mode := c.fromExport(config.description)
+	callLog.Printf("ExportDescription mode=%s", mode)
 	switch mode {
 	case "nul":
 		return "bad\x00description", nil
@@ -375,11 +344,8 @@ func (c *conn) exportDescription() (string, error) {
 }
 
 func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {
-	spec := config.blockSize
-	if spec == "export" {
-		spec = c.exportName
-	}
-	logf("BlockSize %s", spec)
+	spec := c.fromExport(config.blockSize)
+	callLog.Printf("BlockSize %s", spec)
 	switch spec {
 	case "error":
 		return 0, 0, 0, errors.New("features plugin: BlockSize failed as asked")
@@ -388,17 +354,9 @@ func (c *conn) blockSize() (minimum, preferred, maximum uint32, err error) {
 	case "":
 		return 0, 0, 0, nil
 	}
-	var sizes [3]uint32
-	fields := strings.Split(spec, ":")
-	if len(fields) != 3 {
-		return 0, 0, 0, fmt.Errorf("blocksize: expected MIN:PREF:MAX, got %q", spec)
-	}
-	for i, field := range fields {
-		n, err := strconv.ParseUint(field, 0, 32)
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("blocksize: %w", err)
-		}
-		sizes[i] = uint32(n)
+	sizes, err := params.BlockSize(spec)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	return sizes[0], sizes[1], sizes[2], nil
 }

@@ -72,10 +72,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"example.org/nbdkit-test-plugins/internal/calllog"
+	"example.org/nbdkit-test-plugins/internal/memdisk"
+	"example.org/nbdkit-test-plugins/internal/params"
 	"libguestfs.org/nbdkit"
 )
 
@@ -132,56 +134,11 @@ var config = struct {
 	exports:    "default",
 }
 
-// The disk.
-var (
-	diskMu sync.RWMutex
-	disk   []byte
-)
+// The disk, made by ConfigComplete.
+var disk *memdisk.Disk
 
-// The log.  Every line is one write(2) to a file opened with O_APPEND,
-// so lines of concurrent callbacks never interleave.
-var (
-	logMu      sync.Mutex
-	logFile    string
-	logPending []string
-	logDone    bool // ConfigComplete was reached: stop keeping lines
-)
-
-func logf(format string, args ...interface{}) {
-	line := fmt.Sprintf(format, args...) + "\n"
-	logMu.Lock()
-	file := logFile
-	if file == "" && !logDone {
-		logPending = append(logPending, line)
-	}
-	logMu.Unlock()
-	if file != "" {
-		appendLine(file, line)
-	}
-}
-
-func appendLine(file, line string) {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
-	if err != nil {
-		nbdkit.Error(fmt.Sprintf("features plugin: %v", err))
-		return
-	}
-	defer f.Close()
-	if _, err := f.Write([]byte(line)); err != nil {
-		nbdkit.Error(fmt.Sprintf("features plugin: %v", err))
-	}
-}
-
-func setLog(file string) {
-	logMu.Lock()
-	logFile = file
-	pending := logPending
-	logPending = nil
-	logMu.Unlock()
-	for _, line := range pending {
-		appendLine(file, line)
-	}
-}
+// callLog is the log= file.
+var callLog = &calllog.Log{Name: "features plugin"}
 
 // withNUL puts a NUL byte in s if $NBDKIT_FEATURES_NUL names method.
 func withNUL(method, s string) string {
@@ -226,7 +183,7 @@ func (p *featuresPlugin) ThreadModel() uint32 {
 	if name == "" {
 		name = "parallel"
 	}
-	logf("ThreadModel %s", name)
+	callLog.Printf("ThreadModel %s", name)
 	model, ok := threadModels[name]
 	if !ok {
 		return 99 // not a model: the binding must refuse it
@@ -235,24 +192,16 @@ func (p *featuresPlugin) ThreadModel() uint32 {
 }
 
 func (p *featuresPlugin) Load() {
-	logf("Load")
+	callLog.Printf("Load")
 }
 
 func (p *featuresPlugin) Unload() {
-	logf("Unload max_inflight=%d max_open=%d", atomic.LoadInt64(&maxInflight),
+	callLog.Printf("Unload max_inflight=%d max_open=%d", atomic.LoadInt64(&maxInflight),
 		atomic.LoadInt64(&maxOpen))
 }
 
 func (p *featuresPlugin) DumpPlugin() {
 	fmt.Println("features_dump_plugin=yes")
-}
-
-func parseBool(key, value string) (bool, error) {
-	b, err := nbdkit.ParseBool(value)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", key, err)
-	}
-	return b, nil
 }
 
 func parseChoice(key, value string, choices map[string]uint32) (uint32, error) {
@@ -271,24 +220,24 @@ var cacheModes = map[string]uint32{
 }
 
 func (p *featuresPlugin) Config(key, value string) error {
-	logf("Config %s=%s", key, value)
+	callLog.Printf("Config %s=%s", key, value)
 	var err error
 	switch key {
 	case "log":
-		setLog(value)
+		callLog.SetFile(value)
 	case "magic":
 	case "size":
 		var size int64
 		size, err = nbdkit.ParseSize(value)
 		config.size = uint64(size)
 	case "write":
-		config.canWrite, err = parseBool(key, value)
+		config.canWrite, err = params.Bool(key, value)
 	case "flush":
-		config.canFlush, err = parseBool(key, value)
+		config.canFlush, err = params.Bool(key, value)
 	case "trim":
-		config.canTrim, err = parseBool(key, value)
+		config.canTrim, err = params.Bool(key, value)
 	case "zero":
-		config.canZero, err = parseBool(key, value)
+		config.canZero, err = params.Bool(key, value)
 	case "conn":
 		if _, ok := connectionKinds[value]; !ok {
 			return fmt.Errorf("conn: unknown kind %q", value)
@@ -297,17 +246,17 @@ func (p *featuresPlugin) Config(key, value string) error {
 	case "fua":
 		config.fua, err = parseChoice(key, value, fuaModes)
 	case "fastzero":
-		config.fastZero, err = parseBool(key, value)
+		config.fastZero, err = params.Bool(key, value)
 	case "fastzero-fails":
-		config.fastZeroFails, err = parseBool(key, value)
+		config.fastZeroFails, err = params.Bool(key, value)
 	case "zeromethod":
 		var zeroMethod bool
-		zeroMethod, err = parseBool(key, value)
+		zeroMethod, err = params.Bool(key, value)
 		config.noZeroMethod = !zeroMethod
 	case "cache":
 		config.cache, err = parseChoice(key, value, cacheModes)
 	case "canextents":
-		config.canExtents, err = parseBool(key, value)
+		config.canExtents, err = params.Bool(key, value)
 	case "extents":
 		config.extents = value
 	case "description":
@@ -336,25 +285,20 @@ func (p *featuresPlugin) Config(key, value string) error {
 }
 
 func (p *featuresPlugin) ConfigComplete() error {
-	logf("ConfigComplete")
-	logMu.Lock()
-	logDone = true
-	logPending = nil
-	logMu.Unlock()
-	diskMu.Lock()
-	disk = make([]byte, config.size)
-	diskMu.Unlock()
+	callLog.Printf("ConfigComplete")
+	callLog.ConfigComplete()
+	disk = memdisk.New(config.size)
 	return nil
 }
 
 func (p *featuresPlugin) GetReady() error {
-	logf("GetReady stdio_safe=%t", nbdkit.StdioSafe())
+	callLog.Printf("GetReady stdio_safe=%t", nbdkit.StdioSafe())
 	runCalls("getready")
 	return nil
 }
 
 func (p *featuresPlugin) AfterFork() error {
-	logf("AfterFork")
+	callLog.Printf("AfterFork")
 	runCalls("afterfork")
 	if config.afterForkFail {
 		return errors.New("features plugin: AfterFork failed as asked")
@@ -363,12 +307,12 @@ func (p *featuresPlugin) AfterFork() error {
 }
 
 func (p *featuresPlugin) Cleanup() {
-	logf("Cleanup")
+	callLog.Printf("Cleanup")
 	runCalls("cleanup")
 }
 
 func (p *featuresPlugin) PreConnect(readonly bool) error {
-	logf("PreConnect readonly=%t", readonly)
+	callLog.Printf("PreConnect readonly=%t", readonly)
 	runCalls("preconnect")
 	return nil
 }
@@ -382,7 +326,7 @@ var listExportsCalls int64
 func (p *featuresPlugin) ListExports(readonly, isTLS bool, list nbdkit.ExportList) error {
 	modes := strings.Split(config.exports, ",")
 	mode := modes[(atomic.AddInt64(&listExportsCalls, 1)-1)%int64(len(modes))]
-	logf("ListExports readonly=%t tls=%t mode=%s", readonly, isTLS, mode)
+	callLog.Printf("ListExports readonly=%t tls=%t mode=%s", readonly, isTLS, mode)
 	var err error
 	switch mode {
 	case "default":
@@ -409,13 +353,13 @@ func (p *featuresPlugin) ListExports(readonly, isTLS bool, list nbdkit.ExportLis
 		err = fmt.Errorf("exports: unknown mode %q", mode)
 	}
 	if err != nil {
-		logf("ListExports error: %v", err)
+		callLog.Printf("ListExports error: %v", err)
 	}
 	return err
 }
 
 func (p *featuresPlugin) DefaultExport(readonly, isTLS bool) (string, error) {
-	logf("DefaultExport readonly=%t tls=%t", readonly, isTLS)
+	callLog.Printf("DefaultExport readonly=%t tls=%t", readonly, isTLS)
 	switch config.defaultExport {
 	case "error":
 		return "", errors.New("features plugin: DefaultExport refused as asked")
@@ -449,14 +393,12 @@ func (p *featuresPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error)
 	name, nameErr := nbdkit.ExportName()
 	tls, tlsErr := nbdkit.IsTLS()
 	id := atomic.AddInt64(&connections, 1)
-	logf("Open #%d readonly=%t export=%q (%v) tls=%t (%v)", id, readonly, name, nameErr,
+	callLog.Printf("Open #%d readonly=%t export=%q (%v) tls=%t (%v)", id, readonly, name, nameErr,
 		tls, tlsErr)
 	raiseMax(&maxOpen, atomic.AddInt64(&open, 1))
 	runCalls("open")
-	c := &conn{id: id, exportName: name, extentsMode: config.extents}
-	if config.extents == "export" {
-		c.extentsMode = name
-	}
+	c := &conn{id: id, exportName: name}
+	c.extentsMode = c.fromExport(config.extents)
 	return connectionKinds[config.kind](c), nil
 }
 

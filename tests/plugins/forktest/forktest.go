@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"example.org/nbdkit-test-plugins/internal/memdisk"
 	"libguestfs.org/nbdkit"
 )
 
@@ -44,9 +45,7 @@ type forkPlugin struct {
 	listenAddr string
 	listener   net.Listener
 	ballast    []byte
-
-	mu   sync.RWMutex
-	disk []byte
+	disk       *memdisk.Disk
 }
 
 type forkConnection struct {
@@ -150,7 +149,7 @@ func (p *forkPlugin) GetReady() error {
 	if p.size == 0 {
 		p.size = 64 << 20
 	}
-	p.disk = make([]byte, p.size)
+	p.disk = memdisk.New(p.size)
 	return nil
 }
 
@@ -210,17 +209,13 @@ func (c *forkConnection) PRead(buf []byte, offset uint64, flags uint32) error {
 		<-done
 	}
 	exercise()
-	c.p.mu.RLock()
-	defer c.p.mu.RUnlock()
-	copy(buf, c.p.disk[offset:])
+	c.p.disk.Read(buf, offset)
 	return nil
 }
 
 func (c *forkConnection) PWrite(buf []byte, offset uint64, flags uint32) error {
 	exercise()
-	c.p.mu.Lock()
-	defer c.p.mu.Unlock()
-	copy(c.p.disk[offset:], buf)
+	c.p.disk.Write(buf, offset)
 	return nil
 }
 

@@ -38,7 +38,7 @@ func (p *hardeningPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error
 	name, _ := nbdkit.ExportName()
 	if config.connLog {
 		tls, _ := nbdkit.IsTLS()
-		logf("Open export=%q readonly=%t tls=%t", name, readonly, tls)
+		callLog.Printf("Open export=%q readonly=%t tls=%t", name, readonly, tls)
 	}
 	c := &conn{own: newFaults()}
 	if err := c.useExportName(name); err != nil {
@@ -95,7 +95,7 @@ func (c *conn) useExportName(name string) error {
 	case "stats":
 		collect()
 		settle()
-		logf("stats %s goroutines=%d", counts(), runtime.NumGoroutine())
+		callLog.Printf("stats %s goroutines=%d", counts(), runtime.NumGoroutine())
 	case "extents":
 		c.extentsMode = arg
 	}
@@ -121,7 +121,7 @@ func (c *conn) Close() {
 	atomic.AddInt64(&closes, 1)
 	close(c.stop)
 	if config.connLog {
-		logf("Close")
+		callLog.Printf("Close")
 	}
 	pluginFaults.mustNotFail("Close")
 	c.own.mustNotFail("Close")

@@ -1,7 +1,7 @@
 // The hardening plugin: a RAM disk with every optional interface, built
 // to be attacked.  It serves the load, fault, bad input, leak and
-// security tests (tests/load-verify.sh, faults.sh, bad-input.sh,
-// leaks.sh, sanitizers.sh, security.sh), so it counts what a plugin
+// security tests (tests/load-verify.sh, errors-faults.sh, errors-bad-input.sh,
+// load-leaks.sh, sanitizers.sh, security.sh), so it counts what a plugin
 // author would want to be sure of: every Open gets exactly one Close,
 // no goroutine outlives its connection, no connection object is kept
 // after Close.
@@ -54,10 +54,11 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"example.org/nbdkit-test-plugins/internal/calllog"
+	"example.org/nbdkit-test-plugins/internal/params"
 	"libguestfs.org/nbdkit"
 )
 
@@ -98,29 +99,11 @@ var (
 	goroutinesAtAfterFork       = -1
 )
 
-// The log: one write(2) per line on a file opened with O_APPEND.
-var (
-	logMu   sync.Mutex
-	logFile string
-)
-
-func logf(format string, args ...interface{}) {
-	logMu.Lock()
-	file := logFile
-	logMu.Unlock()
-	if file == "" {
-		return
-	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
-	if err != nil {
-		nbdkit.Error("hardening plugin: " + err.Error())
-		return
-	}
-	defer f.Close()
-	f.Write([]byte(fmt.Sprintf(format, args...) + "\n"))
-}
+// callLog is the log= file.
+var callLog = &calllog.Log{Name: "hardening plugin"}
 
 func (p *hardeningPlugin) Load() {
+	callLog.Printf("Load")
 	for _, method := range strings.Split(os.Getenv("NBDKIT_HARDENING_PANIC"), ",") {
 		if method != "" {
 			pluginFaults.panics[method] = true
@@ -139,35 +122,12 @@ func (p *hardeningPlugin) ThreadModel() uint32 {
 	return nbdkit.ThreadModelParallel
 }
 
-func parseBool(key, value string) (bool, error) {
-	b, err := nbdkit.ParseBool(value)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", key, err)
-	}
-	return b, nil
-}
-
 func parseID(key, value string) (int64, error) {
 	n, err := strconv.ParseInt(value, 10, 64)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("%s: not a user or group id: %q", key, value)
 	}
 	return n, nil
-}
-
-func parseBlockSize(value string) (sizes [3]uint32, err error) {
-	fields := strings.Split(value, ":")
-	if len(fields) != 3 {
-		return sizes, fmt.Errorf("blocksize: expected MIN:PREF:MAX, got %q", value)
-	}
-	for i, field := range fields {
-		n, err := strconv.ParseUint(field, 0, 32)
-		if err != nil {
-			return sizes, fmt.Errorf("blocksize: %w", err)
-		}
-		sizes[i] = uint32(n)
-	}
-	return sizes, nil
 }
 
 func (p *hardeningPlugin) Config(key, value string) error {
@@ -178,18 +138,15 @@ func (p *hardeningPlugin) Config(key, value string) error {
 		size, err = nbdkit.ParseSize(value)
 		config.size = uint64(size)
 	case "log":
-		logMu.Lock()
-		logFile = value
-		logMu.Unlock()
-		logf("Load") // Load ran before the first parameter
+		callLog.SetFile(value)
 	case "connlog":
-		config.connLog, err = parseBool(key, value)
+		config.connLog, err = params.Bool(key, value)
 	case "fail":
 		err = pluginFaults.addFailure(value)
 	case "panic":
 		pluginFaults.panics[value] = true
 	case "nul":
-		withNUL, err = parseBool(key, value)
+		withNUL, err = params.Bool(key, value)
 	case "random-fail":
 		randomFailPercent, err = strconv.ParseFloat(value, 64)
 		if err != nil {
@@ -200,16 +157,16 @@ func (p *hardeningPlugin) Config(key, value string) error {
 	case "allow-gid":
 		config.allowGID, err = parseID(key, value)
 	case "require-tls":
-		config.requireTLS, err = parseBool(key, value)
+		config.requireTLS, err = params.Bool(key, value)
 	case "password":
 		var password string
 		password, err = nbdkit.ReadPassword(value)
 		if err == nil {
-			logf("Config password: %d bytes, sha256 %x", len(password),
+			callLog.Printf("Config password: %d bytes, sha256 %x", len(password),
 				sha256.Sum256([]byte(password)))
 		}
 	case "blocksize":
-		config.blockSize, err = parseBlockSize(value)
+		config.blockSize, err = params.BlockSize(value)
 	default:
 		return fmt.Errorf("unknown parameter %q", key)
 	}
@@ -220,6 +177,7 @@ func (p *hardeningPlugin) Config(key, value string) error {
 }
 
 func (p *hardeningPlugin) ConfigComplete() error {
+	callLog.ConfigComplete()
 	if err := pluginFaults.check("ConfigComplete"); err != nil {
 		return err
 	}
@@ -228,18 +186,18 @@ func (p *hardeningPlugin) ConfigComplete() error {
 }
 
 func (p *hardeningPlugin) GetReady() error {
-	logf("GetReady goroutines=%d", runtime.NumGoroutine())
+	callLog.Printf("GetReady goroutines=%d", runtime.NumGoroutine())
 	return pluginFaults.check("GetReady")
 }
 
 func (p *hardeningPlugin) AfterFork() error {
 	goroutinesAtAfterFork = runtime.NumGoroutine()
-	logf("AfterFork goroutines=%d", goroutinesAtAfterFork)
+	callLog.Printf("AfterFork goroutines=%d", goroutinesAtAfterFork)
 	return pluginFaults.check("AfterFork")
 }
 
 func (p *hardeningPlugin) Cleanup() {
-	logf("Cleanup %s", counts())
+	callLog.Printf("Cleanup %s", counts())
 	pluginFaults.mustNotFail("Cleanup")
 }
 
@@ -247,10 +205,10 @@ func (p *hardeningPlugin) Cleanup() {
 // have had a moment (up to a second) to end.
 func (p *hardeningPlugin) Unload() {
 	settle()
-	logf("Unload %s goroutines=%d afterfork_goroutines=%d", counts(),
+	callLog.Printf("Unload %s goroutines=%d afterfork_goroutines=%d", counts(),
 		runtime.NumGoroutine(), goroutinesAtAfterFork)
 	if os.Getenv("NBDKIT_HARDENING_LEAK_CHECK") != "" {
-		logf("Unload leak check: %d", leakCheck())
+		callLog.Printf("Unload leak check: %d", leakCheck())
 	}
 	pluginFaults.mustNotFail("Unload")
 }
@@ -295,7 +253,7 @@ func (p *hardeningPlugin) PreConnect(readonly bool) error {
 		// No TLS yet: PreConnect runs before the NBD handshake.
 		uid, uidErr := nbdkit.PeerUID()
 		gid, gidErr := nbdkit.PeerGID()
-		logf("PreConnect uid=%d gid=%d", uid, gid)
+		callLog.Printf("PreConnect uid=%d gid=%d", uid, gid)
 		if err := allowPeer("uid", config.allowUID, uid, uidErr); err != nil {
 			return err
 		}

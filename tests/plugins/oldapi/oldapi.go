@@ -1,6 +1,6 @@
 // A plugin written only against the API of the Go binding that ships
 // in nbdkit's source tree, in the style of its examples: it exports
-// plugin_init itself and calls nbdkit.PluginInitialize.  tests/oldapi.sh
+// plugin_init itself and calls nbdkit.PluginInitialize.  tests/plugin-oldapi.sh
 // proves that such a plugin builds and runs unchanged.
 //
 // It is a RAM disk (size=BYTES, with an optional K, M or G suffix).  It

@@ -46,10 +46,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 
+	"example.org/nbdkit-test-plugins/internal/calllog"
+	"example.org/nbdkit-test-plugins/internal/memdisk"
 	"libguestfs.org/nbdkit"
 )
 
@@ -75,11 +76,8 @@ var (
 	debugText  *string
 )
 
-// The disk.
-var (
-	lock sync.RWMutex
-	disk []byte
-)
+// The disk, made by ConfigComplete.
+var disk *memdisk.Disk
 
 var (
 	flushes      int64
@@ -87,89 +85,8 @@ var (
 	getSizeCalls int64
 )
 
-// The log.  Every line is one write(2) on a file opened with O_APPEND,
-// so lines of concurrent callbacks never interleave.
-// Lines logged before log= are kept until ConfigComplete, then dropped
-// if there is no log.
-var (
-	logMu      sync.Mutex
-	logFile    string
-	logPending []string
-	logDone    bool // ConfigComplete was reached: stop keeping lines
-)
-
-func logf(format string, args ...interface{}) {
-	logMu.Lock()
-	file, done := logFile, logDone
-	logMu.Unlock()
-	if file == "" && done {
-		return
-	}
-	line := fmt.Sprintf(format, args...) + "\n"
-	if file != "" {
-		appendLine(file, line)
-		return
-	}
-	logMu.Lock()
-	if logFile == "" {
-		logPending = append(logPending, line)
-	} else {
-		file = logFile
-	}
-	logMu.Unlock()
-	if file != "" {
-		appendLine(file, line)
-	}
-}
-
-func appendLine(file, line string) {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
-	if err != nil {
-		nbdkit.Error(fmt.Sprintf("test plugin: %v", err))
-		return
-	}
-	if _, err := f.Write([]byte(line)); err != nil {
-		nbdkit.Error(fmt.Sprintf("test plugin: %v", err))
-	}
-	f.Close()
-}
-
-func setLog(file string) {
-	logMu.Lock()
-	logFile = file
-	pending := logPending
-	logPending = nil
-	logMu.Unlock()
-	for _, line := range pending {
-		appendLine(file, line)
-	}
-}
-
-// flagNames shows flags symbolically: "0", or names joined with "|".
-func flagNames(flags uint32) string {
-	var names []string
-	for _, f := range []struct {
-		bit  uint32
-		name string
-	}{
-		{nbdkit.FlagMayTrim, "MAY_TRIM"},
-		{nbdkit.FlagFUA, "FUA"},
-		{nbdkit.FlagReqOne, "REQ_ONE"},
-		{nbdkit.FlagFastZero, "FAST_ZERO"},
-	} {
-		if flags&f.bit != 0 {
-			names = append(names, f.name)
-			flags &^= f.bit
-		}
-	}
-	if flags != 0 {
-		names = append(names, fmt.Sprintf("%#x", flags))
-	}
-	if names == nil {
-		return "0"
-	}
-	return strings.Join(names, "|")
-}
+// callLog is the log= file.
+var callLog = &calllog.Log{Name: "test plugin"}
 
 // nowhere is dereferenced by panic=METHOD:nil.
 var nowhere *struct{ x int }
@@ -278,34 +195,34 @@ func parseBool(key, value string) (bool, error) {
 
 func (p *testPlugin) Load() {
 	if file := os.Getenv("NBDKIT_TEST_LOG"); file != "" {
-		setLog(file)
+		callLog.SetFile(file)
 	}
 	for _, method := range strings.Split(os.Getenv("NBDKIT_TEST_PANIC"), ",") {
 		if method != "" {
 			panics[method] = ""
 		}
 	}
-	logf("Load")
+	callLog.Printf("Load")
 	maybePanic("Load")
 }
 
 func (p *testPlugin) Unload() {
-	logf("Unload flushes=%d", atomic.LoadInt64(&flushes))
+	callLog.Printf("Unload flushes=%d", atomic.LoadInt64(&flushes))
 	maybePanic("Unload")
 }
 
 func (p *testPlugin) DumpPlugin() {
-	logf("DumpPlugin")
+	callLog.Printf("DumpPlugin")
 	fmt.Println("test_dump_plugin=yes")
 	maybePanic("DumpPlugin")
 }
 
 func (p *testPlugin) Config(key, value string) error {
-	logf("Config %s=%s", key, value)
+	callLog.Printf("Config %s=%s", key, value)
 	var err error
 	switch key {
 	case "log":
-		setLog(value)
+		callLog.SetFile(value)
 	case "size":
 		size, err = parseSize(value)
 	case "write":
@@ -348,22 +265,17 @@ func (p *testPlugin) Config(key, value string) error {
 }
 
 func (p *testPlugin) ConfigComplete() error {
-	logf("ConfigComplete")
-	logMu.Lock()
-	logDone = true
-	logPending = nil
-	logMu.Unlock()
+	callLog.Printf("ConfigComplete")
+	callLog.ConfigComplete()
 	if err := check("ConfigComplete"); err != nil {
 		return err
 	}
-	lock.Lock()
-	disk = make([]byte, size)
-	lock.Unlock()
+	disk = memdisk.New(size)
 	return nil
 }
 
 func (p *testPlugin) GetReady() error {
-	logf("GetReady")
+	callLog.Printf("GetReady")
 	if debugText != nil {
 		nbdkit.Debug(*debugText)
 		nbdkit.Error(*debugText)
@@ -372,12 +284,12 @@ func (p *testPlugin) GetReady() error {
 }
 
 func (p *testPlugin) PreConnect(readonly bool) error {
-	logf("PreConnect readonly=%t", readonly)
+	callLog.Printf("PreConnect readonly=%t", readonly)
 	return check("PreConnect")
 }
 
 func (p *testPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error) {
-	logf("Open readonly=%t", readonly)
+	callLog.Printf("Open readonly=%t", readonly)
 	if firstCall(&openCalls) {
 		maybePanic("Open")
 	}
@@ -388,12 +300,12 @@ func (p *testPlugin) Open(readonly bool) (nbdkit.ConnectionInterface, error) {
 }
 
 func (c *testConnection) Close() {
-	logf("Close")
+	callLog.Printf("Close")
 	maybePanic("Close")
 }
 
 func (c *testConnection) GetSize() (uint64, error) {
-	logf("GetSize")
+	callLog.Printf("GetSize")
 	if firstCall(&getSizeCalls) {
 		maybePanic("GetSize")
 	}
@@ -404,7 +316,7 @@ func (c *testConnection) GetSize() (uint64, error) {
 }
 
 func answer(method string, yes bool) (bool, error) {
-	logf("%s", method)
+	callLog.Printf("%s", method)
 	if err := check(method); err != nil {
 		return false, err
 	}
@@ -419,57 +331,44 @@ func (c *testConnection) CanZero() (bool, error)      { return answer("CanZero",
 func (c *testConnection) CanMultiConn() (bool, error) { return answer("CanMultiConn", multiconn) }
 
 func (c *testConnection) PRead(buf []byte, offset uint64, flags uint32) error {
-	logf("PRead %d@%d flags=%s", len(buf), offset, flagNames(flags))
+	callLog.Printf("PRead %d@%d flags=%s", len(buf), offset, calllog.FlagNames(flags))
 	if err := checkAt("PRead", offset); err != nil {
 		return err
 	}
-	lock.RLock()
-	copy(buf, disk[offset:])
-	lock.RUnlock()
+	disk.Read(buf, offset)
 	return nil
 }
 
 func (c *testConnection) PWrite(buf []byte, offset uint64, flags uint32) error {
-	logf("PWrite %d@%d flags=%s", len(buf), offset, flagNames(flags))
+	callLog.Printf("PWrite %d@%d flags=%s", len(buf), offset, calllog.FlagNames(flags))
 	if err := checkAt("PWrite", offset); err != nil {
 		return err
 	}
-	lock.Lock()
-	copy(disk[offset:], buf)
-	lock.Unlock()
+	disk.Write(buf, offset)
 	return nil
 }
 
 func (c *testConnection) Flush(flags uint32) error {
 	n := atomic.AddInt64(&flushes, 1)
-	logf("Flush #%d flags=%s", n, flagNames(flags))
+	callLog.Printf("Flush #%d flags=%s", n, calllog.FlagNames(flags))
 	return check("Flush")
 }
 
-func zeroRange(count uint32, offset uint64) {
-	lock.Lock()
-	b := disk[offset : offset+uint64(count)]
-	for i := range b {
-		b[i] = 0
-	}
-	lock.Unlock()
-}
-
 func (c *testConnection) Trim(count uint32, offset uint64, flags uint32) error {
-	logf("Trim %d@%d flags=%s", count, offset, flagNames(flags))
+	callLog.Printf("Trim %d@%d flags=%s", count, offset, calllog.FlagNames(flags))
 	if err := check("Trim"); err != nil {
 		return err
 	}
-	zeroRange(count, offset)
+	disk.Zero(count, offset)
 	return nil
 }
 
 func (c *testConnection) Zero(count uint32, offset uint64, flags uint32) error {
-	logf("Zero %d@%d flags=%s", count, offset, flagNames(flags))
+	callLog.Printf("Zero %d@%d flags=%s", count, offset, calllog.FlagNames(flags))
 	if err := check("Zero"); err != nil {
 		return err
 	}
-	zeroRange(count, offset)
+	disk.Zero(count, offset)
 	return nil
 }
 
