@@ -95,37 +95,6 @@ func lookupFilter(method string, id uintptr) *filterConnection {
 	return c
 }
 
-// filterErrno reports a failed filter callback and returns the errno
-// the client sees.  A *NextError returned as it is was logged by the
-// layer that failed.
-func filterErrno(method string, err error) syscall.Errno {
-	set := logSink.takeSetError()
-	if next, ok := err.(*NextError); ok && next != nil {
-		if next.Errno == 0 {
-			return syscall.EIO
-		}
-		return next.Errno
-	}
-	errno := errnoIn(err)
-	if errno == 0 {
-		errno = set
-	}
-	if errno == 0 {
-		errno = syscall.EIO
-	}
-	logSink.error(method+": "+err.Error(), errno)
-	return errno
-}
-
-// filterResult converts a method's error to nbdkit's 0 or -1.
-func filterResult(method string, err error) int {
-	if err != nil {
-		filterErrno(method, err)
-		return -1
-	}
-	return 0
-}
-
 // dataResult gives nbdkit a data callback's result: 0, or -1 with the
 // errno in *err.
 func dataResult(errno syscall.Errno, err *C.int) C.int {
@@ -168,7 +137,7 @@ func go_filter_config(next *C.nbdkit_next_config, backend *C.nbdkit_backend,
 
 func callFilterConfig(next NextConfig, key, value string) (result int) {
 	defer catchPanic("Config", &result, -1)
-	return filterResult("Config", filterImpl.(FilterConfigurer).Config(next, key, value))
+	return errorResult("Config", filterImpl.(FilterConfigurer).Config(next, key, value))
 }
 
 //export go_filter_config_complete
@@ -179,7 +148,7 @@ func go_filter_config_complete(next *C.nbdkit_next_config_complete,
 
 func callFilterConfigComplete(next NextConfigComplete) (result int) {
 	defer catchPanic("ConfigComplete", &result, -1)
-	return filterResult("ConfigComplete",
+	return errorResult("ConfigComplete",
 		filterImpl.(FilterConfigCompleter).ConfigComplete(next))
 }
 
@@ -190,7 +159,7 @@ func callFilterThreadModel() (result int) {
 	defer catchPanic("ThreadModel", &result, -1)
 	model := filterImpl.(ThreadModeler).ThreadModel()
 	if model > ThreadModelParallel {
-		return filterResult("ThreadModel", PluginError{
+		return errorResult("ThreadModel", PluginError{
 			Errmsg: fmt.Sprintf("returned %d, not a ThreadModel* constant", model),
 			Errno:  syscall.EINVAL})
 	}
@@ -204,7 +173,7 @@ func go_filter_get_ready(threadModel C.int) C.int {
 
 func callFilterGetReady(threadModel uint32) (result int) {
 	defer catchPanic("GetReady", &result, -1)
-	return filterResult("GetReady", filterImpl.(FilterGetReadier).GetReady(threadModel))
+	return errorResult("GetReady", filterImpl.(FilterGetReadier).GetReady(threadModel))
 }
 
 //export go_filter_after_fork
@@ -214,7 +183,7 @@ func go_filter_after_fork(backend *C.nbdkit_backend) C.int {
 
 func callFilterAfterFork(backend Backend) (result int) {
 	defer catchPanic("AfterFork", &result, -1)
-	return filterResult("AfterFork", filterImpl.(FilterAfterForker).AfterFork(backend))
+	return errorResult("AfterFork", filterImpl.(FilterAfterForker).AfterFork(backend))
 }
 
 //export go_filter_cleanup
@@ -231,7 +200,7 @@ func go_filter_preconnect(next *C.nbdkit_next_preconnect, backend *C.nbdkit_back
 
 func callFilterPreConnect(next NextPreConnect, readonly bool) (result int) {
 	defer catchPanic("PreConnect", &result, -1)
-	return filterResult("PreConnect", filterImpl.(FilterPreConnecter).PreConnect(next, readonly))
+	return errorResult("PreConnect", filterImpl.(FilterPreConnecter).PreConnect(next, readonly))
 }
 
 //export go_filter_list_exports
@@ -244,7 +213,7 @@ func go_filter_list_exports(next *C.nbdkit_next_list_exports, backend *C.nbdkit_
 func callFilterListExports(next NextListExports, readonly, isTLS bool,
 	exports ExportList) (result int) {
 	defer catchPanic("ListExports", &result, -1)
-	return filterResult("ListExports",
+	return errorResult("ListExports",
 		filterImpl.(FilterExportLister).ListExports(next, readonly, isTLS, exports))
 }
 
@@ -261,7 +230,7 @@ func callFilterDefaultExport(next NextDefaultExport, readonly, isTLS bool) (name
 		name, err = internString("export name", s)
 	}
 	if err != nil {
-		filterErrno("DefaultExport", err)
+		reportError("DefaultExport", err)
 		return nil
 	}
 	return name
@@ -288,7 +257,7 @@ func callFilterOpen(next NextOpen, readonly bool, exportName string,
 		err = errors.New("returned no connection and no error")
 	}
 	if err != nil {
-		filterErrno("Open", err)
+		reportError("Open", err)
 		return 0, 0, -1
 	}
 	c, caps := newFilterConnection(conn)
@@ -317,7 +286,7 @@ func callFilterPrepare(id uintptr, next Next, readonly bool) (result int) {
 	if c == nil {
 		return -1
 	}
-	return filterResult("Prepare", c.preparer.Prepare(next, readonly))
+	return errorResult("Prepare", c.preparer.Prepare(next, readonly))
 }
 
 //export go_filter_finalize
@@ -331,7 +300,7 @@ func callFilterFinalize(id uintptr, next Next) (result int) {
 	if c == nil {
 		return -1
 	}
-	return filterResult("Finalize", c.finalizer.Finalize(next))
+	return errorResult("Finalize", c.finalizer.Finalize(next))
 }
 
 //export go_filter_get_size
@@ -351,7 +320,7 @@ func callFilterGetSize(id uintptr, next Next) (result int64) {
 			Errno: syscall.EFBIG}
 	}
 	if err != nil {
-		filterErrno("GetSize", err)
+		reportError("GetSize", err)
 		return -1
 	}
 	return int64(size)
@@ -376,7 +345,7 @@ func callFilterExportDescription(id uintptr, next Next) (description *C.char) {
 		description, err = internString("description", s)
 	}
 	if err != nil {
-		filterErrno("ExportDescription", err)
+		reportError("ExportDescription", err)
 		return nil
 	}
 	return description
@@ -401,7 +370,7 @@ func callFilterBlockSize(id uintptr, next Next) (minimum, preferred, maximum uin
 		err = checkBlockSize(minimum, preferred, maximum)
 	}
 	if err != nil {
-		filterErrno("BlockSize", err)
+		reportError("BlockSize", err)
 		return 0, 0, 0, -1
 	}
 	return minimum, preferred, maximum, 0
@@ -415,13 +384,7 @@ func askFilter(method string, id uintptr, question func(*filterConnection) (bool
 		return -1
 	}
 	yes, err := question(c)
-	if err != nil {
-		return filterResult(method, err)
-	}
-	if yes {
-		return 1
-	}
-	return 0
+	return boolResult(method, yes, err)
 }
 
 // askFilterFor calls a Can* method that answers with a constant from 0
@@ -434,14 +397,7 @@ func askFilterFor(method string, id uintptr, max uint32,
 		return -1
 	}
 	answer, err := question(c)
-	if err == nil && answer > max {
-		err = PluginError{Errmsg: fmt.Sprintf("returned %d, not one of the constants", answer),
-			Errno: syscall.EINVAL}
-	}
-	if err != nil {
-		return filterResult(method, err)
-	}
-	return int(answer)
+	return constantResult(method, answer, max, err)
 }
 
 //export go_filter_can_write
@@ -527,7 +483,7 @@ func callFilterPRead(id uintptr, next Next, buf []byte, offset uint64, flags uin
 		return syscall.EIO
 	}
 	if err := c.reader.PRead(next, buf, offset, flags); err != nil {
-		return filterErrno("PRead", err)
+		return reportErrno("PRead", err)
 	}
 	return 0
 }
@@ -546,7 +502,7 @@ func callFilterPWrite(id uintptr, next Next, buf []byte, offset uint64, flags ui
 		return syscall.EIO
 	}
 	if err := c.writer.PWrite(next, buf, offset, flags); err != nil {
-		return filterErrno("PWrite", err)
+		return reportErrno("PWrite", err)
 	}
 	return 0
 }
@@ -563,7 +519,7 @@ func callFilterFlush(id uintptr, next Next, flags uint32) (errno syscall.Errno) 
 		return syscall.EIO
 	}
 	if err := c.flusher.Flush(next, flags); err != nil {
-		return filterErrno("Flush", err)
+		return reportErrno("Flush", err)
 	}
 	return 0
 }
@@ -598,7 +554,7 @@ func callFilterRange(op rangeOp, id uintptr, next Next, count uint32, offset uin
 		err = c.cacher.Cache(next, count, offset, flags)
 	}
 	if err != nil {
-		return filterErrno(method, err)
+		return reportErrno(method, err)
 	}
 	return 0
 }
@@ -639,7 +595,7 @@ func callFilterExtents(id uintptr, next Next, count uint32, offset uint64, flags
 		return syscall.EIO
 	}
 	if err := c.extenter.Extents(next, count, offset, flags, extents); err != nil {
-		return filterErrno("Extents", err)
+		return reportErrno("Extents", err)
 	}
 	return 0
 }
