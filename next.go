@@ -652,7 +652,9 @@ type Backend struct {
 // Prepare it before use, and Finalize and Close it when done, unless it
 // is given to NextOpen.SetNext.  A shared context may be opened outside
 // a connection (in AfterFork) and used by all; one that is not shared
-// belongs to the current connection, and must not outlive it.
+// belongs to the current connection, and must not outlive it.  nbdkit
+// 1.32 opens one context of a connection's own at most (it aborts on an
+// assertion for a second, after next.Open): open more shared.
 func (b Backend) OpenContext(readonly bool, exportName string, shared bool) (Next, error) {
 	if b.backend == nil {
 		return Next{}, PluginError{Errmsg: "Backend.OpenContext: no backend", Errno: syscall.EINVAL}

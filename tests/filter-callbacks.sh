@@ -113,3 +113,34 @@ nbdsh_check "$uri" 'assert h.get_size() == 1048576'
 stop_server "$server_pid" || fail "nbdkit exited with status $?"
 expect_grep '^GetReady 1$' "$log"
 expect_grep 'using thread model: serialize_all_requests' "$tmp/tm.log"
+
+# The context functions: a context of the filter's own in Open
+# (Backend.OpenContext, Prepare, Finalize, Close), a shared one from
+# AfterFork to Cleanup, and the connection's next layer given with
+# NextOpen.SetNext, through which the data goes.
+rm -f "$log"
+start_server ctx --filter="$features_filter" memory size=1M fcontext=true fshared=true
+nbdsh_check "$uri" 'h.pwrite(b"x" * 512, 0); assert h.pread(512, 0) == b"x" * 512'
+wait_for_lines 1 '^Close$' "$log"
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_grep '^Open: own context size 1048576 <nil>$' "$log"
+expect_grep '^AfterFork: shared context size 1048576 <nil>$' "$log"
+expect_grep '^Cleanup: shared context finalized <nil>$' "$log"
+rm -f "$log"
+start_server setnext --filter="$features_filter" memory size=1M fsetnext=true
+nbdsh_check "$uri" '
+assert h.get_size() == 1048576
+h.pwrite(b"y" * 512, 4096)
+assert h.pread(512, 4096) == b"y" * 512
+'
+wait_for_lines 1 '^Close$' "$log"
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_grep '^Open: SetNext replaced a context: false$' "$log"
+expect_grep '^Prepare: next size 1048576 <nil>$' "$log"
+
+# DefaultExport: the filter's name for "" is what Open sees.
+rm -f "$log"
+start_server defexport --filter="$features_filter" memory size=1M fexport=chosen
+nbdsh_check "$uri" 'assert h.get_size() == 1048576'
+stop_server "$server_pid" || fail "nbdkit exited with status $?"
+expect_grep '^Open readonly=false export="chosen" tls=false$' "$log"

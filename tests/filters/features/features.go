@@ -15,6 +15,12 @@
 //	fmulticonn=false      CanMultiConn answers false
 //	freadonly=true        Open opens the next layer read-only
 //	fthreadmodel=N        ThreadModel answers N
+//	fcontext=true         Open also opens, uses and closes a context of
+//	                      its own (Backend.OpenContext)
+//	fsetnext=true         Open opens the connection's next layer as a
+//	                      context of its own, given with NextOpen.SetNext
+//	fshared=true          AfterFork opens a shared context, Cleanup
+//	                      closes it
 //
 // Every other key=value goes to the next layer.
 package main
@@ -113,7 +119,8 @@ func (f *featuresFilter) Config(next nbdkit.NextConfig, key, value string) error
 	}
 	switch key {
 	case "fsize", "fdescription", "fexport", "fexports", "fblocksize",
-		"frotational", "fmulticonn", "freadonly", "fthreadmodel":
+		"frotational", "fmulticonn", "freadonly", "fthreadmodel", "fcontext",
+		"fsetnext", "fshared":
 		options[key] = value
 		return nil
 	}
@@ -131,11 +138,36 @@ func (f *featuresFilter) GetReady(threadModel uint32) error {
 	return enter("GetReady", " %d", threadModel)
 }
 
+// shared is the context AfterFork opens with fshared=true.
+var shared nbdkit.Next
+
 func (f *featuresFilter) AfterFork(backend nbdkit.Backend) error {
-	return enter("AfterFork", "")
+	if err := enter("AfterFork", ""); err != nil {
+		return err
+	}
+	if options["fshared"] != "true" {
+		return nil
+	}
+	var err error
+	shared, err = backend.OpenContext(true, "", true)
+	if err == nil {
+		err = shared.Prepare()
+	}
+	if err != nil {
+		return err
+	}
+	size, err := shared.GetSize()
+	logf("AfterFork: shared context size %d %v", size, err)
+	return err
 }
 
-func (f *featuresFilter) Cleanup(backend nbdkit.Backend) { enter("Cleanup", "") }
+func (f *featuresFilter) Cleanup(backend nbdkit.Backend) {
+	enter("Cleanup", "")
+	if shared.IsValid() {
+		logf("Cleanup: shared context finalized %v", shared.Finalize())
+		shared.Close()
+	}
+}
 
 func (f *featuresFilter) PreConnect(next nbdkit.NextPreConnect, readonly bool) error {
 	if err := enter("PreConnect", " readonly=%v", readonly); err != nil {
@@ -180,8 +212,35 @@ func (f *featuresFilter) Open(next nbdkit.NextOpen, readonly bool, exportName st
 	if options["freadonly"] == "true" {
 		readonly = true
 	}
+	if options["fsetnext"] == "true" {
+		ctx, err := next.Backend().OpenContext(readonly, exportName, false)
+		if err != nil {
+			return nil, err
+		}
+		old := next.SetNext(ctx)
+		logf("Open: SetNext replaced a context: %v", old.IsValid())
+		return &featuresConnection{export: exportName}, nil
+	}
 	if err := next.Open(readonly, exportName); err != nil {
 		return nil, err
+	}
+	if options["fcontext"] == "true" {
+		// Shared: nbdkit 1.32 aborts on a second context of the
+		// connection's own.
+		ctx, err := next.Backend().OpenContext(true, exportName, true)
+		if err != nil {
+			return nil, err
+		}
+		err = ctx.Prepare()
+		size, _ := ctx.GetSize()
+		logf("Open: own context size %d %v", size, err)
+		if err == nil {
+			err = ctx.Finalize()
+		}
+		ctx.Close()
+		if err != nil {
+			return nil, err
+		}
 	}
 	return &featuresConnection{export: exportName}, nil
 }
