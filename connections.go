@@ -54,22 +54,23 @@ func discover[Interface any](v interface{}, bit uint32, caps *uint32) Interface 
 	return method
 }
 
-// connectionTable maps the ids that wrapper.c keeps in its handles to
-// connections.  Open and Close take the mutex; request callbacks look
+// connectionTable maps the ids that wrapper.c (and filter.c, for
+// filterConnection) keeps in its handles to connections.  Open and
+// Close take the mutex; request callbacks look
 // an id up without locking, with one atomic load of the slot array and
 // one of the slot.  nbdkit never uses a handle after Close, nor before
 // Open returned it, so a slot is only reused once nothing can read it.
-type connectionTable struct {
+type connectionTable[T any] struct {
 	mu    sync.Mutex
-	slots atomic.Pointer[[]atomic.Pointer[connection]]
+	slots atomic.Pointer[[]atomic.Pointer[T]]
 	free  []uintptr // ids of empty slots, reused first
 	open  int       // number of connections in the table
 }
 
-var connections connectionTable
+var connections connectionTable[connection]
 
 // add stores c and returns its id.
-func (t *connectionTable) add(c *connection) uintptr {
+func (t *connectionTable[T]) add(c *T) uintptr {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var id uintptr
@@ -87,12 +88,12 @@ func (t *connectionTable) add(c *connection) uintptr {
 // grow doubles the slot array, publishing a copy so that readers of the
 // old array still find every connection stored before the copy, and
 // returns the id of a new empty slot.  The caller holds t.mu.
-func (t *connectionTable) grow() uintptr {
-	var old []atomic.Pointer[connection]
+func (t *connectionTable[T]) grow() uintptr {
+	var old []atomic.Pointer[T]
 	if p := t.slots.Load(); p != nil {
 		old = *p
 	}
-	slots := make([]atomic.Pointer[connection], 2*len(old)+16)
+	slots := make([]atomic.Pointer[T], 2*len(old)+16)
 	for i := range old {
 		slots[i].Store(old[i].Load())
 	}
@@ -104,7 +105,7 @@ func (t *connectionTable) grow() uintptr {
 }
 
 // get returns the connection with this id, or nil.
-func (t *connectionTable) get(id uintptr) *connection {
+func (t *connectionTable[T]) get(id uintptr) *T {
 	p := t.slots.Load()
 	if p == nil || id >= uintptr(len(*p)) {
 		return nil
@@ -113,7 +114,7 @@ func (t *connectionTable) get(id uintptr) *connection {
 }
 
 // remove empties the slot of id and returns what it held.
-func (t *connectionTable) remove(id uintptr) *connection {
+func (t *connectionTable[T]) remove(id uintptr) *T {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.slots.Load()
@@ -129,7 +130,7 @@ func (t *connectionTable) remove(id uintptr) *connection {
 }
 
 // count returns the number of open connections.
-func (t *connectionTable) count() int {
+func (t *connectionTable[T]) count() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.open

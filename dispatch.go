@@ -277,6 +277,12 @@ func askConnectionFor(method string, id uintptr, max uint32,
 		return -1
 	}
 	answer, err := question(c)
+	return constantResult(method, answer, max, err)
+}
+
+// constantResult converts the answer of a Can* method that is one of
+// the constants from 0 to max to nbdkit's answer, or -1.
+func constantResult(method string, answer, max uint32, err error) int {
 	if err == nil && answer > max {
 		err = PluginError{Errmsg: fmt.Sprintf("returned %d, not one of the constants", answer),
 			Errno: syscall.EINVAL}

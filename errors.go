@@ -72,7 +72,13 @@ func notImplemented(method string) error {
 // reportError hands a callback's error to nbdkit: message and errno,
 // the error's own, else one the callback set with SetError (as in the
 // in-tree binding), else EIO.
-func reportError(method string, err error) {
+func reportError(method string, err error) { reportErrno(method, err) }
+
+// reportErrno is reportError, returning the errno, for the data
+// callbacks of filters, which hand it to nbdkit themselves.  A filter's
+// *NextError returned as it is was logged by the layer that failed:
+// only its errno is set.
+func reportErrno(method string, err error) syscall.Errno {
 	errno := errnoIn(err)
 	if set := logSink.takeSetError(); errno == 0 {
 		errno = set
@@ -80,7 +86,12 @@ func reportError(method string, err error) {
 	if errno == 0 {
 		errno = syscall.EIO
 	}
+	if next, ok := err.(*NextError); ok && next != nil {
+		logSink.setError(errno)
+		return errno
+	}
 	logSink.error(method+": "+err.Error(), errno)
+	return errno
 }
 
 // catchPanic, deferred by every callback that returns a result, turns

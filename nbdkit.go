@@ -97,6 +97,18 @@
 // connection, may run concurrently, so state shared between requests
 // needs its own locking.
 //
+// # Filters
+//
+// A package main can be an nbdkit filter instead, which sits between
+// the client and the plugin: embed Filter and FilterConnection, call
+// RegisterFilter from init, build nbdkit-NAME-filter.so and run
+// nbdkit --filter=./nbdkit-NAME-filter.so PLUGIN.  Each callback of
+// struct nbdkit_filter is an optional interface (FilterReader,
+// FilterWriter, FilterSizer, FilterConfigurer...) whose method gets the
+// next layer (Next, NextConfig, NextOpen...) as its first argument;
+// what a filter lacks goes to the next layer in C.  See
+// nbdkit-golang-filter(3).
+//
 // # Forking and --run
 //
 // Unless run with -f, -s, --exit-with-parent or socket activation,
@@ -474,6 +486,10 @@ func isNil(impl PluginInterface) bool {
 
 //export go_registered_plugin
 func go_registered_plugin() unsafe.Pointer {
+	if err := registeredKind(); err != nil {
+		Error(err.Error())
+		return nil
+	}
 	switch {
 	case registered.err != nil:
 		Error(registered.err.Error())

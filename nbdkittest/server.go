@@ -394,6 +394,12 @@ func Build(t testing.TB, dir string) string {
 // the Go toolchain that built the running program, else go on PATH; it
 // runs with the caller's environment (GOFLAGS, CC...).
 func BuildPlugin(dir, out string) (string, error) {
+	return buildShared(dir, out, "plugin")
+}
+
+// buildShared builds the package in dir into out as
+// nbdkit-DIRNAME-KIND.so, KIND plugin or filter.
+func buildShared(dir, out, kind string) (string, error) {
 	if dir == "" {
 		dir = "."
 	}
@@ -401,13 +407,13 @@ func BuildPlugin(dir, out string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	plugin := filepath.Join(out, "nbdkit-"+filepath.Base(abs)+"-plugin.so")
-	cmd := exec.Command(goBinary(), "build", "-buildmode=c-shared", "-o", plugin, ".")
+	so := filepath.Join(out, "nbdkit-"+filepath.Base(abs)+"-"+kind+".so")
+	cmd := exec.Command(goBinary(), "build", "-buildmode=c-shared", "-o", so, ".")
 	cmd.Dir = abs
 	output, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("building the plugin in %s: %s %v: %v\n%s",
-			abs, cmd.Path, cmd.Args[1:], err, output)
+		return "", fmt.Errorf("building the %s in %s: %s %v: %v\n%s",
+			kind, abs, cmd.Path, cmd.Args[1:], err, output)
 	}
-	return plugin, nil
+	return so, nil
 }

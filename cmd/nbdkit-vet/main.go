@@ -56,6 +56,7 @@ func main() {
 type method struct {
 	receiver, name string
 	pos            token.Position
+	filter         bool // a filter's: its first parameter is nbdkit.Next
 }
 
 // vetDir returns the mistakes in the non-test .go files of dir.
@@ -80,10 +81,21 @@ func vetDir(dir string) ([]string, error) {
 				continue
 			}
 			decls = append(decls, method{receiverName(fn.Recv.List[0].Type), fn.Name.Name,
-				fset.Position(fn.Name.Pos())})
+				fset.Position(fn.Name.Pos()), takesNext(fn)})
 		}
 	}
 	return problems(decls), nil
+}
+
+// takesNext reports whether fn's first parameter is a filter's next
+// layer (nbdkit.Next).
+func takesNext(fn *ast.FuncDecl) bool {
+	params := fn.Type.Params.List
+	if len(params) == 0 {
+		return false
+	}
+	sel, ok := params[0].Type.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "Next"
 }
 
 // receiverName is T for a receiver of type T or *T (or T[...]).
@@ -113,7 +125,9 @@ func problems(decls []method) []string {
 		if has[m.receiver] == nil {
 			has[m.receiver] = map[string]token.Position{}
 		}
-		has[m.receiver][m.name] = m.pos
+		if !m.filter { // a filter's methods have no Can* gates
+			has[m.receiver][m.name] = m.pos
+		}
 		// An unexported method is a helper: nbdkit cannot mean it.
 		if right, ok := spelling[strings.ToLower(m.name)]; ok && right != m.name &&
 			ast.IsExported(m.name) {

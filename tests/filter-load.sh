@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A .so built with the binding is one plugin or one filter: loaded as
+# the other kind, or registering both, nbdkit refuses it with a clear
+# message, and exits 1.
+. "$abs_top_srcdir/tests/lib/functions.sh"
+. "$abs_top_srcdir/tests/lib/filters.sh"
+
+# refused MESSAGE NBDKIT-ARGS...: nbdkit does not start, and says so.
+refused ()
+{
+    local message=$1 status=0; shift
+    timeout 60 "$NBDKIT" -f -U "$tmp/s.sock" "$@" >"$tmp/load.log" 2>&1 || status=$?
+    [ "$status" -eq 1 ] || { cat "$tmp/load.log" >&2; fail "nbdkit $*: exit status $status, not 1"; }
+    expect_grep "$message" "$tmp/load.log"
+}
+
+refused '"passthrough" is a filter \(nbdkit.RegisterFilter\), not a plugin: load it with nbdkit --filter=./nbdkit-passthrough-filter.so PLUGIN' \
+    "$passthrough_filter"
+refused '"test" is a plugin \(nbdkit.Register\), not a filter: load it as nbdkit.s plugin, without --filter=' \
+    --filter="$(test_plugin test)" memory size=1M
+both=$(test_filter both)
+refused 'calls both nbdkit.Register and nbdkit.RegisterFilter' "$both"
+refused 'calls both nbdkit.Register and nbdkit.RegisterFilter' --filter="$both" memory size=1M
