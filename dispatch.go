@@ -51,8 +51,12 @@ func errorResult(method string, err error) int {
 var errBadHandle = errors.New("no such connection (internal error in the Go binding)")
 
 // lookup finds the connection for a callback; a miss is reported.
-func lookup(method string, id uintptr) *connection {
-	c := connections.get(id)
+func lookup(method string, id uintptr) *connection { return lookupIn(&connections, method, id) }
+
+// lookupIn finds the connection of a callback in table (a plugin's or a
+// filter's); a miss is reported.
+func lookupIn[T any](table *connectionTable[T], method string, id uintptr) *T {
+	c := table.get(id)
 	if c == nil {
 		reportError(method, errBadHandle)
 	}
@@ -258,8 +262,21 @@ func callGetSize(id uintptr) (result int64) {
 // askConnection calls one of the boolean Can* methods.
 func askConnection(method string, id uintptr,
 	question func(*connection) (bool, error)) (result int) {
+	return askBool(&connections, method, id, question)
+}
+
+// askConnectionFor calls an optional method that answers with a
+// number between 0 and max.
+func askConnectionFor(method string, id uintptr, max uint32,
+	question func(*connection) (uint32, error)) (result int) {
+	return askConstant(&connections, method, id, max, question)
+}
+
+// askBool calls a boolean Can* method of a connection in table.
+func askBool[T any](table *connectionTable[T], method string, id uintptr,
+	question func(*T) (bool, error)) (result int) {
 	defer catchPanic(method, &result, -1)
-	c := lookup(method, id)
+	c := lookupIn(table, method, id)
 	if c == nil {
 		return -1
 	}
@@ -267,12 +284,12 @@ func askConnection(method string, id uintptr,
 	return boolResult(method, yes, err)
 }
 
-// askConnectionFor calls an optional method that answers with a
-// number between 0 and max.
-func askConnectionFor(method string, id uintptr, max uint32,
-	question func(*connection) (uint32, error)) (result int) {
+// askConstant calls a Can* method of a connection in table that
+// answers with a constant from 0 to max.
+func askConstant[T any](table *connectionTable[T], method string, id uintptr, max uint32,
+	question func(*T) (uint32, error)) (result int) {
 	defer catchPanic(method, &result, -1)
-	c := lookup(method, id)
+	c := lookupIn(table, method, id)
 	if c == nil {
 		return -1
 	}

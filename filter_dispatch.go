@@ -88,11 +88,7 @@ var filterConnections connectionTable[filterConnection]
 
 // lookupFilter finds the connection for a callback; a miss is reported.
 func lookupFilter(method string, id uintptr) *filterConnection {
-	c := filterConnections.get(id)
-	if c == nil {
-		reportError(method, errBadHandle)
-	}
-	return c
+	return lookupIn(&filterConnections, method, id)
 }
 
 // dataResult gives nbdkit a data callback's result: 0, or -1 with the
@@ -377,27 +373,15 @@ func callFilterBlockSize(id uintptr, next Next) (minimum, preferred, maximum uin
 }
 
 // askFilter calls one of the boolean Can* methods.
-func askFilter(method string, id uintptr, question func(*filterConnection) (bool, error)) (result int) {
-	defer catchPanic(method, &result, -1)
-	c := lookupFilter(method, id)
-	if c == nil {
-		return -1
-	}
-	yes, err := question(c)
-	return boolResult(method, yes, err)
+func askFilter(method string, id uintptr, question func(*filterConnection) (bool, error)) int {
+	return askBool(&filterConnections, method, id, question)
 }
 
 // askFilterFor calls a Can* method that answers with a constant from 0
 // to max.
 func askFilterFor(method string, id uintptr, max uint32,
-	question func(*filterConnection) (uint32, error)) (result int) {
-	defer catchPanic(method, &result, -1)
-	c := lookupFilter(method, id)
-	if c == nil {
-		return -1
-	}
-	answer, err := question(c)
-	return constantResult(method, answer, max, err)
+	question func(*filterConnection) (uint32, error)) int {
+	return askConstant(&filterConnections, method, id, max, question)
 }
 
 //export go_filter_can_write
