@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Go filters after nbdkit's fork: a Go filter (tests/forkfilter, with
-# its own Go runtime and its own copy of reexec.c) over nbdkit's memory
-# plugin and over a Go plugin, and two Go filters over each, under
-# --run and in daemon mode.  However many Go libraries see the fork,
+# Go filters after nbdkit's fork: a Go filter (tests/filters/fork, on
+# the binding's filter API, with its own Go runtime and its own copy of
+# reexec.c, serving reads and writes in Go) over nbdkit's memory plugin
+# and over a Go plugin, and two Go filters over each, under --run and
+# in daemon mode.  However many Go libraries see the fork,
 # nbdkit is re-executed once, every layer's GetReady and AfterFork run
 # once, in the server, and the start fails if any layer's AfterFork
 # does.
 . "$abs_top_srcdir/tests/lib/functions.sh"
 
 plugin=$(test_plugin forktest)
-filter=$abs_top_builddir/tests/forkfilter/nbdkit-forkfilter-filter.so
+filter=$abs_top_builddir/tests/filters/fork/nbdkit-fork-filter.so
 [ -f "$filter" ] || fail "the test filter is not built"
 # A second Go filter: another build, since nbdkit (dlopen) loads one
 # file once.
-(cd "$abs_top_srcdir/tests/forkfilter" &&
-     "$GO" build -buildmode=c-shared -ldflags "-X main.layerName=forkfilter2" \
-        -o "$tmp/nbdkit-forkfilter2-filter.so") || fail "building the second filter"
-filter2=$tmp/nbdkit-forkfilter2-filter.so
+(cd "$abs_top_srcdir/tests/filters" &&
+     "$GO" build -buildmode=c-shared -ldflags "-X main.layerName=fork2" \
+        -o "$tmp/nbdkit-fork2-filter.so" ./fork) || fail "building the second filter"
+filter2=$tmp/nbdkit-fork2-filter.so
 export TMPDIR=$tmp/sockets              # -U -'s temporary directories
 mkdir "$TMPDIR"
 mkdir -m 777 "$tmp/pub"                 # logs and sockets, for -u nobody
@@ -25,11 +26,11 @@ logs=$tmp/pub
 
 # The layer stacks: filters (outermost first) and plugin, with each Go
 # layer's log.
-one_over_c=(--filter="$filter" memory 1M forkfilter-log="$logs/forkfilter.log")
+one_over_c=(--filter="$filter" memory 1M fork-log="$logs/fork.log")
 one_over_go=(--filter="$filter" "$plugin" size=1M log="$logs/plugin.log"
-             forkfilter-log="$logs/forkfilter.log")
-two_over_c=(--filter="$filter2" "${one_over_c[@]}" forkfilter2-log="$logs/forkfilter2.log")
-two_over_go=(--filter="$filter2" "${one_over_go[@]}" forkfilter2-log="$logs/forkfilter2.log")
+             fork-log="$logs/fork.log")
+two_over_c=(--filter="$filter2" "${one_over_c[@]}" fork2-log="$logs/fork2.log")
+two_over_go=(--filter="$filter2" "${one_over_go[@]}" fork2-log="$logs/fork2.log")
 
 # data_ok URI: write through every layer and read it back.
 data_ok='timeout -k 5 60 '"$NBDSH"' -u "$uri" -c "
@@ -39,7 +40,8 @@ assert h.pread(1500, 4096) == b\"two go runtimes\" * 100
 
 # once_each LOG...: each Go layer ran Load twice, once in the original
 # process and once in the server, and GetReady, AfterFork and Unload
-# once, in the server; every layer in the same two processes (nbdkit
+# once, in the server; each filter opened the client's connection in
+# the server; every layer in the same two processes (nbdkit
 # re-executed once).  Sets $server to the server's pid.
 once_each ()
 {
@@ -54,8 +56,12 @@ once_each ()
     done
     server=$(grep -E " AfterFork" "$1" | grep -E -o "^pid=[0-9]+" | cut -d= -f2)
     for log; do
-        expect_grep "^pid=$server( forkfilter2?)? GetReady" "$log"
-        expect_grep "^pid=$server( forkfilter2?)? AfterFork" "$log"
+        expect_grep "^pid=$server( fork2?)? GetReady" "$log"
+        expect_grep "^pid=$server( fork2?)? AfterFork" "$log"
+        case $log in */fork*.log)
+            expect_count 1 " Open " "$log"
+            expect_grep "^pid=$server fork2? Open reexecuted=true" "$log" ;;
+        esac
     done
     pids=$(cat "$@" | grep -E -o "^pid=[0-9]+" | sort -u | wc -l)
     [ "$pids" -eq 2 ] || { cat "$@"; fail "$pids processes ran the layers, not 2"; }
@@ -63,8 +69,8 @@ once_each ()
 
 for stack in one_over_c one_over_go two_over_c two_over_go; do
     declare -n args=$stack
-    layer_logs=("$logs/forkfilter.log")
-    case $stack in two_*) layer_logs+=("$logs/forkfilter2.log") ;; esac
+    layer_logs=("$logs/fork.log")
+    case $stack in two_*) layer_logs+=("$logs/fork2.log") ;; esac
     case $stack in *_go) layer_logs+=("$logs/plugin.log") ;; esac
 
     # --run
@@ -84,7 +90,7 @@ for stack in one_over_c one_over_go two_over_c two_over_go; do
     kill_daemon "$pid"
     once_each "${layer_logs[@]}"
     [ "$server" = "$pid" ] || fail "$stack, daemon: the layers' server $server is not $pid"
-    echo "$stack: --run and daemon serve; one re-execution, each layer's GetReady and AfterFork once in the server"
+    echo "$stack: --run and daemon serve; one re-execution, each layer's GetReady, AfterFork and Open once in the server"
 done
 unset -n args
 
@@ -124,11 +130,11 @@ for mode in run daemon; do
         daemon) start=(-U "$tmp/fail.sock") ;;
     esac
     rm -f "$logs"/*.log
-    fails_to_start "filter, $mode" "forkfilter: AfterFork fails on purpose" \
-        "${start[@]}" "${one_over_go[@]}" forkfilter-failafterfork=1
+    fails_to_start "filter, $mode" "fork: AfterFork fails on purpose" \
+        "${start[@]}" "${one_over_go[@]}" fork-failafterfork=1
     expect_count 1 "AfterFork" "$logs/plugin.log"
-    fails_to_start "outer filter, $mode" "forkfilter2: AfterFork fails on purpose" \
-        "${start[@]}" "${two_over_go[@]}" forkfilter2-failafterfork=1
+    fails_to_start "outer filter, $mode" "fork2: AfterFork fails on purpose" \
+        "${start[@]}" "${two_over_go[@]}" fork2-failafterfork=1
     exec 9>"$tmp/held"
     flock 9
     fails_to_start "plugin, $mode" "lock $tmp/held: resource temporarily unavailable" \
@@ -158,9 +164,9 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     cp "$filter2" "$private/filter2.so"
     private_stack=(--filter="$private/filter2.so" --filter="$private/filter.so"
                    "$private/plugin.so" size=1M log="$logs/plugin.log"
-                   forkfilter-log="$logs/forkfilter.log" forkfilter2-log="$logs/forkfilter2.log")
+                   fork-log="$logs/fork.log" fork2-log="$logs/fork2.log")
     # nobody appends to the logs root made.
-    writable_logs () { local l; for l in plugin forkfilter forkfilter2; do
+    writable_logs () { local l; for l in plugin fork fork2; do
         rm -f "$logs/$l.log"; install -m 666 /dev/null "$logs/$l.log"; done; }
     writable_logs
     start_daemon --now "$tmp/pub/u.pid" -u nobody -g "$group" -U "$tmp/pub/u.sock" "${private_stack[@]}"
@@ -170,11 +176,11 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     ! ls -l "/proc/$pid/fd" | grep -E -q '\.so$' || {
         ls -l "/proc/$pid/fd"; fail "-u nobody daemon: a layer's file is still open in the server"; }
     kill_daemon "$pid"
-    once_each "$logs/forkfilter2.log" "$logs/forkfilter.log" "$logs/plugin.log"
+    once_each "$logs/fork2.log" "$logs/fork.log" "$logs/plugin.log"
     writable_logs
     timeout -k 5 60 "$NBDKIT" -u nobody -g "$group" -U - "${private_stack[@]}" --run "$data_ok" ||
         fail "-u nobody --run, root-only layers: failed"
-    once_each "$logs/forkfilter2.log" "$logs/forkfilter.log" "$logs/plugin.log"
+    once_each "$logs/fork2.log" "$logs/fork.log" "$logs/plugin.log"
     echo "-u nobody: root-only plugin and filters served in daemon and --run mode"
 else
     echo "not root, or no user nobody: -u/-g not tried"

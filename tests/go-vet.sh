@@ -8,7 +8,7 @@ cd "$abs_top_srcdir"
 unformatted=$("$(dirname "$GO")/gofmt" -l . || true)
 [ -z "$unformatted" ] || fail "not gofmt-formatted: $unformatted"
 "$GO" vet . ./cmd/... ./internal/...
-for dir in examples/*/ tests/plugins/ tests/plugins/*/ tests/filters/ tests/forkfilter/; do
+for dir in examples/*/ tests/plugins/ tests/plugins/*/ tests/filters/; do
     [ -f "$dir/go.mod" ] || continue    # in the module above, or C (czero)
     (cd "$dir" && "$GO" vet ./...) || fail "go vet failed in $dir"
 done

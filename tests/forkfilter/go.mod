@@ -1,7 +1,0 @@
-module example.org/nbdkit-forkfilter-filter
-
-go 1.19
-
-require libguestfs.org/nbdkit v0.0.0
-
-replace libguestfs.org/nbdkit => ../..
