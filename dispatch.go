@@ -66,18 +66,20 @@ func lookupIn[T any](table *connectionTable[T], method string, id uintptr) *T {
 // Plugin-wide callbacks.
 
 //export go_load
-func go_load() {
-	if callLoad() != 0 {
-		// nbdkit's load cannot fail: a plugin whose Load panicked
-		// must not go on to serve.
+func go_load() { loadLayer(pluginImpl.Load) }
+
+// loadLayer runs the plugin's or the filter's Load.  nbdkit's load
+// cannot fail: a layer whose Load panicked must not go on to serve.
+func loadLayer(load func()) {
+	if callLoad(load) != 0 {
 		os.Exit(1)
 	}
 }
 
-func callLoad() (result int) {
+func callLoad(load func()) (result int) {
 	prepareReexec()
 	defer catchPanic("Load", &result, -1)
-	pluginImpl.Load()
+	load()
 	return 0
 }
 
@@ -188,14 +190,21 @@ func go_default_export(readonly, isTLS C.int) *C.char {
 func callDefaultExport(readonly, isTLS bool) (name *C.char) {
 	defer catchPanic("DefaultExport", &name, nil)
 	s, err := pluginImpl.(DefaultExporter).DefaultExport(readonly, isTLS)
+	return stringResult("DefaultExport", "export name", s, err)
+}
+
+// stringResult gives nbdkit the string a callback answered, interned,
+// or NULL with the error reported.
+func stringResult(method, what, s string, err error) *C.char {
+	var interned *C.char
 	if err == nil {
-		name, err = internString("export name", s)
+		interned, err = internString(what, s)
 	}
 	if err != nil {
-		reportError("DefaultExport", err)
+		reportError(method, err)
 		return nil
 	}
-	return name
+	return interned
 }
 
 // Connections.
@@ -383,14 +392,7 @@ func callExportDescription(id uintptr) (description *C.char) {
 		return nil
 	}
 	s, err := c.exportDescriber.ExportDescription()
-	if err == nil {
-		description, err = internString("description", s)
-	}
-	if err != nil {
-		reportError("ExportDescription", err)
-		return nil
-	}
-	return description
+	return stringResult("ExportDescription", "description", s, err)
 }
 
 //export go_block_size

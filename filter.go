@@ -15,7 +15,6 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"reflect"
 )
 
 // FilterAPIVersion is the nbdkit filter API version of the installed
@@ -106,18 +105,12 @@ func RegisterFilter(name string, impl FilterInterface) {
 	case registeredFilter.calls > 1:
 		registeredFilter.err = fmt.Errorf("nbdkit.RegisterFilter called more than once "+
 			"(%q, then %q): a filter .so serves one filter", registeredFilter.name, name)
-	case impl == nil || isNilPointer(impl):
+	case isNil(impl):
 		registeredFilter.err = fmt.Errorf("nbdkit.RegisterFilter(%q, %T): the filter is nil",
 			name, impl)
 	}
 	registeredFilter.name = name
 	registeredFilter.impl = impl
-}
-
-// isNilPointer reports whether v is a nil pointer in an interface.
-func isNilPointer(v interface{}) bool {
-	r := reflect.ValueOf(v)
-	return r.Kind() == reflect.Ptr && r.IsNil()
 }
 
 // bothKinds is the error of a .so that registered a plugin and a

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"syscall"
 	"unsafe"
 )
@@ -104,20 +103,7 @@ func dataResult(errno syscall.Errno, err *C.int) C.int {
 // Filter-wide callbacks.
 
 //export go_filter_load
-func go_filter_load() {
-	if callFilterLoad() != 0 {
-		// nbdkit's load cannot fail: a filter whose Load panicked
-		// must not go on to serve.
-		os.Exit(1)
-	}
-}
-
-func callFilterLoad() (result int) {
-	prepareReexec()
-	defer catchPanic("Load", &result, -1)
-	filterImpl.Load()
-	return 0
-}
+func go_filter_load() { loadLayer(filterImpl.Load) }
 
 //export go_filter_unload
 func go_filter_unload() {
@@ -222,14 +208,7 @@ func go_filter_default_export(next *C.nbdkit_next_default_export, backend *C.nbd
 func callFilterDefaultExport(next NextDefaultExport, readonly, isTLS bool) (name *C.char) {
 	defer catchPanic("DefaultExport", &name, nil)
 	s, err := filterImpl.(FilterDefaultExporter).DefaultExport(next, readonly, isTLS)
-	if err == nil {
-		name, err = internString("export name", s)
-	}
-	if err != nil {
-		reportError("DefaultExport", err)
-		return nil
-	}
-	return name
+	return stringResult("DefaultExport", "export name", s, err)
 }
 
 // Connections.
@@ -337,14 +316,7 @@ func callFilterExportDescription(id uintptr, next Next) (description *C.char) {
 	if err == nil && s == "" {
 		return nil
 	}
-	if err == nil {
-		description, err = internString("description", s)
-	}
-	if err != nil {
-		reportError("ExportDescription", err)
-		return nil
-	}
-	return description
+	return stringResult("ExportDescription", "description", s, err)
 }
 
 //export go_filter_block_size

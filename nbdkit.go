@@ -476,7 +476,7 @@ func Register(name string, impl PluginInterface) {
 }
 
 // isNil reports whether impl is nil, or a nil pointer in an interface.
-func isNil(impl PluginInterface) bool {
+func isNil(impl interface{}) bool {
 	if impl == nil {
 		return true
 	}
