@@ -408,7 +408,12 @@ func callBlockSize(id uintptr) (minimum, preferred, maximum uint32, result int) 
 	if c == nil {
 		return 0, 0, 0, -1
 	}
-	minimum, preferred, maximum, err := c.blockSizer.BlockSize()
+	return blockSizeResult(c.blockSizer.BlockSize())
+}
+
+// blockSizeResult gives nbdkit the plugin's or filter's block sizes,
+// checked, or -1 with the error reported.
+func blockSizeResult(minimum, preferred, maximum uint32, err error) (uint32, uint32, uint32, int) {
 	if err == nil {
 		err = checkBlockSize(minimum, preferred, maximum)
 	}

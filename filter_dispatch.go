@@ -333,15 +333,7 @@ func callFilterBlockSize(id uintptr, next Next) (minimum, preferred, maximum uin
 	if c == nil {
 		return 0, 0, 0, -1
 	}
-	minimum, preferred, maximum, err := c.blockSizer.BlockSize(next)
-	if err == nil {
-		err = checkBlockSize(minimum, preferred, maximum)
-	}
-	if err != nil {
-		reportError("BlockSize", err)
-		return 0, 0, 0, -1
-	}
-	return minimum, preferred, maximum, 0
+	return blockSizeResult(c.blockSizer.BlockSize(next))
 }
 
 // askFilter calls one of the boolean Can* methods.
