@@ -134,7 +134,10 @@ expect_no_grep ()
 # regexp (0 if FILE is missing).
 count_lines ()
 {
-    grep -E -c -- "$1" "$2" 2>/dev/null || true
+    local n
+    # grep -c prints nothing for a missing file.
+    n=$(grep -E -c -- "$1" "$2" 2>/dev/null) || true
+    echo "${n:-0}"
 }
 
 # expect_count N PATTERN FILE: exactly N lines match.
