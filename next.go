@@ -412,13 +412,20 @@ func (n Next) CanCache() (uint32, error) {
 	return nextUint32("CanCache", C.go_next_can_cache(n.next))
 }
 
-// checkBuffer refuses what a request cannot carry.
+// checkBuffer refuses what a request cannot carry.  The error is built
+// in a function of its own so that checkBuffer is inlined on the
+// request path.
 func checkBuffer(method string, buf []byte) error {
 	if uint64(len(buf)) > math.MaxUint32 {
-		return PluginError{Errmsg: fmt.Sprintf("Next.%s: a request of %d bytes is too large",
-			method, len(buf)), Errno: syscall.EINVAL}
+		return bufferTooLarge(method, len(buf))
 	}
 	return nil
+}
+
+//go:noinline
+func bufferTooLarge(method string, length int) error {
+	return PluginError{Errmsg: fmt.Sprintf("Next.%s: a request of %d bytes is too large",
+		method, length), Errno: syscall.EINVAL}
 }
 
 // bufferPointer is buf's data, NULL if it is empty.
