@@ -85,6 +85,7 @@ END {
 
     if (have["filtercall"]) {
         filtercall_table("Filters per call, no server (bench/harness as nbdkit's backend, 512-byte requests): ns of CPU time per call and thread (CLOCK_THREAD_CPUTIME_ID), median", fcpu)
+        filtercall_target()
         filtercall_table("The same in elapsed time: ns per call and thread, median", fwall)
     }
     if (have["e2e"])
@@ -162,7 +163,7 @@ function allocs_table(    ops, o, n, a, total) {
 }
 
 # filtercall_table(TITLE, VALUES): the stacks, and what each adds to
-# the C plugin alone; medians in fm.
+# the C plugin alone; medians in fcm.
 function filtercall_table(title, values,    stacks, flabel, i, c, line, diffs, d, a, b) {
     split("c filter ffloor floor", stacks, " ")
     flabel["c"] = "C plugin alone (bench/c-ramdisk)"
@@ -177,8 +178,8 @@ function filtercall_table(title, values,    stacks, flabel, i, c, line, diffs, d
     for (i = 1; i <= 4; i++) {
         line = "| " flabel[stacks[i]]
         for (c = 1; c <= 4; c++) {
-            fm[stacks[i], c] = median(values[stacks[i] " " columns[c]])
-            line = line sprintf(" | %.1f", fm[stacks[i], c])
+            fcm[stacks[i], c] = median(values[stacks[i] " " columns[c]])
+            line = line sprintf(" | %.1f", fcm[stacks[i], c])
         }
         print line " |"
     }
@@ -188,7 +189,18 @@ function filtercall_table(title, values,    stacks, flabel, i, c, line, diffs, d
         split(diffs[d], ab, " "); a = ab[1]; b = ab[2]
         line = "| " dlabel[d]
         for (c = 1; c <= 4; c++)
-            line = line sprintf(d == 4 ? " | **%+.1f**" : " | %+.1f", fm[a, c] - fm[b, c])
+            line = line sprintf(d == 4 ? " | **%+.1f**" : " | %+.1f", fcm[a, c] - fcm[b, c])
         print line " |"
     }
+}
+
+# Item 7 of issue 13: the filter costs at most the plugin floor over
+# the same stack without it (pread, CPU time).
+function filtercall_target(    d1, d2, f1, f2) {
+    d1 = fcm["filter", 1] - fcm["c", 1]; d2 = fcm["filter", 2] - fcm["c", 2]
+    f1 = fcm["floor", 1] - fcm["c", 1]; f2 = fcm["floor", 2] - fcm["c", 2]
+    print ""
+    printf "Target: binding filter − C ≤ plugin floor − C per pread (CPU time): 1 thread %.1f ≤ %.1f ns, 2 threads %.1f ≤ %.1f ns: %s; the binding's own cost %.1f and %.1f ns\n",
+        d1, f1, d2, f2, verdict(d1 <= f1 && d2 <= f2),
+        fcm["filter", 1] - fcm["ffloor", 1], fcm["filter", 2] - fcm["ffloor", 2]
 }
