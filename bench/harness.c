@@ -1,16 +1,27 @@
-/* Per-call cost of a plugin's .pread and .pwrite, without a server.
+/* Per-call cost of a plugin's .pread and .pwrite, or of a filter's
+ * over a plugin, without a server.
  * Copyright (C) 2026 The nbdkit Go binding authors.  BSD-3-Clause.
  *
- *   harness [-c COUNT] [-d SECONDS] [-r ROUNDS] [-s SIZE] NAME=PLUGIN.so...
+ *   harness [-c COUNT] [-d SECONDS] [-r ROUNDS] [-s SIZE] NAME=STACK...
  *
- * For each round, and in each round for each plugin in turn, a child
- * process dlopens the plugin and calls it as nbdkit would: plugin_init,
- * load, config (size=SIZE), config_complete, get_ready, after_fork,
- * open and the handshake's can_* callbacks; then .pread, then .pwrite,
- * of COUNT bytes in a loop for SECONDS from 1 and then from 2 threads
- * at once, on one connection.  Each thread works in its own 256 KiB
- * of the disk, which stays in the cache, so that what is measured is
- * the call and not the memory.
+ * where each STACK is PLUGIN.so, or FILTER.so+PLUGIN.so: a filter over
+ * a plugin.  For each round, and in each round for each stack in turn,
+ * a child process dlopens the plugin (and the filter) and calls it as
+ * nbdkit would: plugin_init (filter_init), load, config (size=SIZE),
+ * config_complete, get_ready, after_fork, preconnect, open (prepare)
+ * and the handshake's get_size and can_* callbacks; then .pread, then
+ * .pwrite, of COUNT bytes in a loop for SECONDS from 1 and then from 2
+ * threads at once, on one connection.  Each thread works in its own
+ * 256 KiB of the disk, which stays in the cache, so that what is
+ * measured is the call and not the memory.
+ *
+ * With a filter the harness is nbdkit's backend: the filter's
+ * callbacks get next_config, next_open, ... functions that call the
+ * plugin's, and a struct nbdkit_next_ops whose members call the
+ * plugin's .pread, .pwrite, .get_size and .can_* (and abort on the
+ * others, which no filter measured here calls).  A callback the filter
+ * leaves NULL goes straight to the plugin, as in nbdkit.  The plugin
+ * alone is called directly, exactly as before filters were measured.
  *
  * One line per measurement goes to stdout:
  *
@@ -21,18 +32,21 @@
  * not count the time a thread waits for a core that other processes
  * use.  bench/run takes the median over the rounds.
  *
- * A process holds one plugin only: a Go runtime cannot be unloaded,
+ * A process holds one stack only: a Go runtime cannot be unloaded,
  * and two in one process do not mix.  Each child execs the harness
  * again with the command line of a foreground nbdkit,
  *
- *   harness -f PLUGIN.so size=SIZE
+ *   harness -f [--filter=FILTER.so] PLUGIN.so size=SIZE
  *
  * (the rest in the environment), because the Go binding reads the
- * command line to know whether nbdkit will fork.  The plugins find the nbdkit_*
- * functions they call in this executable (linked with -rdynamic):
- * those below, and stubs that bench/run generates for the rest, which
- * stop the harness if they are ever called.
+ * command line to know whether nbdkit will fork.  The plugins and
+ * filters find the nbdkit_* functions they call in this executable
+ * (linked with -rdynamic): those below, and stubs that bench/run
+ * generates for the rest, which stop the harness if they are ever
+ * called.
  */
+
+#define _GNU_SOURCE 1
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +64,7 @@
 
 #define NBDKIT_API_VERSION 2
 #include <nbdkit-plugin.h>
+#include <nbdkit-filter.h>
 
 #define REGION (256 * 1024)     /* bytes of the disk each thread uses */
 #define MAX_THREADS 2
@@ -170,10 +185,13 @@ harness_missing (const char *function)
   _exit (1);
 }
 
-/* Plugin loading, as nbdkit does it. */
+/* Plugin and filter loading, as nbdkit does it. */
 
 static struct nbdkit_plugin plugin;
 static void *handle;
+static struct nbdkit_filter filter;
+static void *filter_handle;
+static bool have_filter;
 static const char *self;        /* this program, to exec again */
 
 static void
@@ -188,75 +206,316 @@ die (const char *what)
 #define MAYBE_CALL(field, ...) \
   (plugin.field ? plugin.field (__VA_ARGS__) : 0)
 
-static void
-load_plugin (const char *path)
+static void *
+open_library (const char *path, const char *init_name)
 {
-  void *dl;
-  struct nbdkit_plugin *(*init) (void);
-  struct nbdkit_plugin *p;
+  void *dl, *(*init) (void), *p;
 
   dl = dlopen (path, RTLD_NOW | RTLD_LOCAL);
   if (dl == NULL) {
     fprintf (stderr, "harness: dlopen: %s\n", dlerror ());
     exit (1);
   }
-  init = dlsym (dl, "plugin_init");
+  init = (void *(*) (void)) dlsym (dl, init_name);
   if (init == NULL || (p = init ()) == NULL)
-    die ("plugin_init");
+    die (init_name);
+  return p;
+}
+
+/* The backend that nbdkit gives the filter: the plugin.  The errno of
+ * a failed plugin call is its nbdkit_set_error, or EIO.
+ */
+static int
+plugin_errno (void)
+{
+  return last_error ? last_error : EIO;
+}
+
+static int
+next_config (nbdkit_backend *nxdata, const char *key, const char *value)
+{
+  return plugin.config ? plugin.config (key, value) : -1;
+}
+
+static int
+next_config_complete (nbdkit_backend *nxdata)
+{
+  return MAYBE_CALL (config_complete);
+}
+
+static int
+next_preconnect (nbdkit_backend *nxdata, int readonly)
+{
+  return MAYBE_CALL (preconnect, readonly);
+}
+
+static int
+next_open (nbdkit_context *context, int readonly, const char *exportname)
+{
+  handle = plugin.open (readonly);
+  return handle == NULL ? -1 : 0;
+}
+
+/* nbdkit's answers for a plugin that lacks the callback, simplified
+ * for the RAM disks measured here.
+ */
+static int64_t next_get_size (nbdkit_next *n) { return plugin.get_size (handle); }
+#define NEXT_CAN(field, otherwise)                                      \
+  static int                                                            \
+  next_##field (nbdkit_next *n)                                         \
+  {                                                                     \
+    return plugin.field ? plugin.field (handle) : (otherwise);          \
+  }
+NEXT_CAN (can_write, plugin.pwrite != NULL)
+NEXT_CAN (can_flush, plugin.flush != NULL)
+NEXT_CAN (is_rotational, 0)
+NEXT_CAN (can_trim, plugin.trim != NULL)
+NEXT_CAN (can_zero, plugin.zero ? NBDKIT_ZERO_NATIVE : NBDKIT_ZERO_EMULATE)
+NEXT_CAN (can_fast_zero, 0)
+NEXT_CAN (can_extents, plugin.extents != NULL)
+NEXT_CAN (can_fua, plugin.flush ? NBDKIT_FUA_EMULATE : NBDKIT_FUA_NONE)
+NEXT_CAN (can_multi_conn, 0)
+NEXT_CAN (can_cache, NBDKIT_CACHE_NONE)
+
+static int
+next_pread (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
+            uint32_t flags, int *err)
+{
+  int r = plugin.pread (handle, buf, count, offset, flags);
+
+  if (r == -1)
+    *err = plugin_errno ();
+  return r;
+}
+
+static int
+next_pwrite (nbdkit_next *n, const void *buf, uint32_t count,
+             uint64_t offset, uint32_t flags, int *err)
+{
+  int r = plugin.pwrite (handle, buf, count, offset, flags);
+
+  if (r == -1)
+    *err = plugin_errno ();
+  return r;
+}
+
+/* What no filter measured here calls: loudly. */
+#define NEXT_MISSING(field)                                             \
+  static void                                                           \
+  next_missing_##field (void)                                           \
+  {                                                                     \
+    harness_missing ("nbdkit_next_ops." #field);                        \
+  }
+NEXT_MISSING (prepare)
+NEXT_MISSING (finalize)
+NEXT_MISSING (export_description)
+NEXT_MISSING (block_size)
+NEXT_MISSING (flush)
+NEXT_MISSING (trim)
+NEXT_MISSING (zero)
+NEXT_MISSING (extents)
+NEXT_MISSING (cache)
+
+#define MISSING(field) ((__typeof__ (((nbdkit_next *) 0)->field)) \
+                        next_missing_##field)
+static struct nbdkit_next_ops next = {
+  .prepare            = MISSING (prepare),
+  .finalize           = MISSING (finalize),
+  .get_size           = next_get_size,
+  .export_description = MISSING (export_description),
+  .block_size         = MISSING (block_size),
+  .can_write          = next_can_write,
+  .can_flush          = next_can_flush,
+  .is_rotational      = next_is_rotational,
+  .can_trim           = next_can_trim,
+  .can_zero           = next_can_zero,
+  .can_fast_zero      = next_can_fast_zero,
+  .can_extents        = next_can_extents,
+  .can_fua            = next_can_fua,
+  .can_multi_conn     = next_can_multi_conn,
+  .can_cache          = next_can_cache,
+  .pread              = next_pread,
+  .pwrite             = next_pwrite,
+  .flush              = MISSING (flush),
+  .trim               = MISSING (trim),
+  .zero               = MISSING (zero),
+  .extents            = MISSING (extents),
+  .cache              = MISSING (cache),
+};
+
+/* The harness's only backend and context: nbdkit's are opaque to the
+ * filter, which hands them back to the next_* functions above.
+ */
+static char backend_token, context_token;
+#define BACKEND ((nbdkit_backend *) &backend_token)
+#define CONTEXT ((nbdkit_context *) &context_token)
+
+/* The filter's callback if it has one, else the next layer's, as
+ * nbdkit does for a NULL field.
+ */
+#define FILTER_OR_NEXT(field) \
+  (filter.field ? filter.field (&next, filter_handle) : next.field (&next))
+
+static void
+load_stack (const char *filter_path, const char *plugin_path)
+{
+  struct nbdkit_plugin *p;
+  struct nbdkit_filter *f = NULL;
+
+  p = open_library (plugin_path, "plugin_init");
   if (p->_api_version != NBDKIT_API_VERSION) {
     fprintf (stderr, "harness: %s: API version %d, not %d\n",
-             path, p->_api_version, NBDKIT_API_VERSION);
+             plugin_path, p->_api_version, NBDKIT_API_VERSION);
     exit (1);
   }
   /* An older plugin's struct is shorter: the rest stays NULL. */
   memcpy (&plugin, p, p->_struct_size < sizeof plugin
           ? p->_struct_size : sizeof plugin);
+  if (filter_path) {
+    f = open_library (filter_path, "filter_init");
+    if (f->_api_version != NBDKIT_FILTER_API_VERSION ||
+        strcmp (f->_version, NBDKIT_VERSION_STRING) != 0) {
+      fprintf (stderr, "harness: %s: filter API %d of nbdkit %s, not %d of %s\n",
+               filter_path, f->_api_version, f->_version,
+               NBDKIT_FILTER_API_VERSION, NBDKIT_VERSION_STRING);
+      exit (1);
+    }
+    filter = *f;
+    have_filter = true;
+  }
 
+  /* nbdkit loads the plugin, then the filters; configures from the
+   * outermost layer in; gets the layers ready from the plugin out.
+   */
   if (plugin.load)
     plugin.load ();
-  if (plugin.config == NULL || plugin.config ("size", size) == -1)
+  if (have_filter && filter.load)
+    filter.load ();
+  if (have_filter && filter.config) {
+    if (filter.config (next_config, BACKEND, "size", size) == -1)
+      die ("filter config size");
+  }
+  else if (next_config (BACKEND, "size", size) == -1)
     die ("config size");
-  if (MAYBE_CALL (config_complete) == -1)
+  if (have_filter && filter.config_complete) {
+    if (filter.config_complete (next_config_complete, BACKEND) == -1)
+      die ("filter config_complete");
+  }
+  else if (next_config_complete (BACKEND) == -1)
     die ("config_complete");
   if (MAYBE_CALL (get_ready) == -1)
     die ("get_ready");
+  if (have_filter && filter.get_ready &&
+      filter.get_ready (NBDKIT_THREAD_MODEL_PARALLEL) == -1)
+    die ("filter get_ready");
   if (MAYBE_CALL (after_fork) == -1)
     die ("after_fork");
-  if (MAYBE_CALL (preconnect, 0) == -1)
+  if (have_filter && filter.after_fork && filter.after_fork (BACKEND) == -1)
+    die ("filter after_fork");
+  if (have_filter && filter.preconnect) {
+    if (filter.preconnect (next_preconnect, BACKEND, 0) == -1)
+      die ("filter preconnect");
+  }
+  else if (next_preconnect (BACKEND, 0) == -1)
     die ("preconnect");
 
-  handle = plugin.open (0);
-  if (handle == NULL)
-    die ("open");
-  if (plugin.get_size (handle) < (int64_t) MAX_THREADS * REGION)
-    die ("get_size (the disk is too small)");
+  if (!have_filter) {
+    if (next_open (CONTEXT, 0, "") == -1)
+      die ("open");
+  }
+  else {
+    filter_handle = filter.open ? filter.open (next_open, CONTEXT, 0, "", 0)
+      : (next_open (CONTEXT, 0, "") == -1 ? NULL : NBDKIT_HANDLE_NOT_NEEDED);
+    if (filter_handle == NULL)
+      die ("filter open");
+    if (handle == NULL)
+      die ("filter open (it did not open the plugin)");
+    if (filter.prepare && filter.prepare (&next, filter_handle, 0) == -1)
+      die ("filter prepare");
+  }
+
   /* The handshake.  The Go binding only lets .pwrite through after
    * .can_write said yes.
    */
-  if (MAYBE_CALL (can_write, handle) != 1)
-    die ("can_write");
-  if (MAYBE_CALL (can_flush, handle) == -1 ||
-      MAYBE_CALL (is_rotational, handle) == -1 ||
-      MAYBE_CALL (can_trim, handle) == -1 ||
-      MAYBE_CALL (can_zero, handle) == -1 ||
-      MAYBE_CALL (can_fast_zero, handle) == -1 ||
-      MAYBE_CALL (can_fua, handle) == -1 ||
-      MAYBE_CALL (can_multi_conn, handle) == -1 ||
-      MAYBE_CALL (can_extents, handle) == -1 ||
-      MAYBE_CALL (can_cache, handle) == -1)
-    die ("can_*");
+  if (!have_filter) {
+    if (plugin.get_size (handle) < (int64_t) MAX_THREADS * REGION)
+      die ("get_size (the disk is too small)");
+    if (MAYBE_CALL (can_write, handle) != 1)
+      die ("can_write");
+    if (MAYBE_CALL (can_flush, handle) == -1 ||
+        MAYBE_CALL (is_rotational, handle) == -1 ||
+        MAYBE_CALL (can_trim, handle) == -1 ||
+        MAYBE_CALL (can_zero, handle) == -1 ||
+        MAYBE_CALL (can_fast_zero, handle) == -1 ||
+        MAYBE_CALL (can_fua, handle) == -1 ||
+        MAYBE_CALL (can_multi_conn, handle) == -1 ||
+        MAYBE_CALL (can_extents, handle) == -1 ||
+        MAYBE_CALL (can_cache, handle) == -1)
+      die ("can_*");
+  }
+  else {
+    if (FILTER_OR_NEXT (get_size) < (int64_t) MAX_THREADS * REGION)
+      die ("filter get_size (the disk is too small)");
+    if (FILTER_OR_NEXT (can_write) != 1)
+      die ("filter can_write");
+    if (FILTER_OR_NEXT (can_flush) == -1 ||
+        FILTER_OR_NEXT (is_rotational) == -1 ||
+        FILTER_OR_NEXT (can_trim) == -1 ||
+        FILTER_OR_NEXT (can_zero) == -1 ||
+        FILTER_OR_NEXT (can_fast_zero) == -1 ||
+        FILTER_OR_NEXT (can_fua) == -1 ||
+        FILTER_OR_NEXT (can_multi_conn) == -1 ||
+        FILTER_OR_NEXT (can_extents) == -1 ||
+        FILTER_OR_NEXT (can_cache) == -1)
+      die ("filter can_*");
+  }
 }
 
 static void
-unload_plugin (void)
+unload_stack (void)
 {
+  if (have_filter) {
+    if (filter.finalize && filter.finalize (&next, filter_handle) == -1)
+      die ("filter finalize");
+    if (filter.close)
+      filter.close (filter_handle);
+  }
   if (plugin.close)
     plugin.close (handle);
+  if (have_filter && filter.cleanup)
+    filter.cleanup (BACKEND);
   if (plugin.cleanup)
     plugin.cleanup ();
+  if (have_filter && filter.unload)
+    filter.unload ();
   if (plugin.unload)
     plugin.unload ();
   /* Not dlclose: a Go runtime cannot be unloaded. */
+}
+
+/* One request through the stack: the plugin alone is called directly. */
+static inline int
+stack_pread (void *buf, uint32_t count, uint64_t offset)
+{
+  int err = 0;
+
+  if (!have_filter)
+    return plugin.pread (handle, buf, count, offset, 0);
+  if (filter.pread)
+    return filter.pread (&next, filter_handle, buf, count, offset, 0, &err);
+  return next.pread (&next, buf, count, offset, 0, &err);
+}
+
+static inline int
+stack_pwrite (const void *buf, uint32_t count, uint64_t offset)
+{
+  int err = 0;
+
+  if (!have_filter)
+    return plugin.pwrite (handle, buf, count, offset, 0);
+  if (filter.pwrite)
+    return filter.pwrite (&next, filter_handle, buf, count, offset, 0, &err);
+  return next.pwrite (&next, buf, count, offset, 0, &err);
 }
 
 /* The measurement. */
@@ -304,7 +563,7 @@ work (void *arg)
    */
   for (i = 0; i < 2 * REGION / count + 1000; i++) {
     offset = (offset + count) % (REGION - count + 1);
-    r |= plugin.pread (handle, buf, count, base + offset, 0);
+    r |= stack_pread (buf, count, base + offset);
   }
   if (r == -1)
     die ("pread");
@@ -315,9 +574,9 @@ work (void *arg)
   for (i = 0; !stop; i++) {
     offset = (offset + count) % (REGION - count + 1);
     if (w->op == PREAD)
-      r |= plugin.pread (handle, buf, count, base + offset, 0);
+      r |= stack_pread (buf, count, base + offset);
     else
-      r |= plugin.pwrite (handle, buf, count, base + offset, 0);
+      r |= stack_pwrite (buf, count, base + offset);
   }
   w->ns = now (CLOCK_MONOTONIC) - t0;
   w->cpu_ns = now (CLOCK_THREAD_CPUTIME_ID) - cpu0;
@@ -361,53 +620,66 @@ measure (const char *name, enum op op, int threads)
 }
 
 static void
-run_plugin (const char *name, const char *path)
+run_stack (const char *name, const char *filter_path, const char *plugin_path)
 {
   int threads;
 
-  load_plugin (path);
+  load_stack (filter_path, plugin_path);
   for (threads = 1; threads <= MAX_THREADS; threads++)
     measure (name, PREAD, threads);
   for (threads = 1; threads <= MAX_THREADS; threads++)
     measure (name, PWRITE, threads);
-  unload_plugin ();
+  unload_stack ();
 }
 
 static void
 usage (void)
 {
   fprintf (stderr, "usage: harness [-v] [-c COUNT] [-d SECONDS] [-r ROUNDS] "
-           "[-s SIZE] NAME=PLUGIN.so...\n");
+           "[-s SIZE] NAME=[FILTER.so+]PLUGIN.so...\n");
   exit (2);
 }
 
-/* The child: "harness -f PLUGIN size=SIZE", and in HARNESS_CHILD,
- * "NAME COUNT SECONDS VERBOSE".
+/* The child: "harness -f [--filter=FILTER] PLUGIN size=SIZE", and in
+ * HARNESS_CHILD, "NAME COUNT SECONDS VERBOSE".
  */
 static int
 child_main (const char *parameters, int argc, char *argv[])
 {
   char name[64];
-  int v;
+  const char *filter_path = NULL;
+  int v, i = 2;
 
+  if (argc == 5 && strncmp (argv[2], "--filter=", 9) == 0)
+    filter_path = argv[i++] + 9;
   if (sscanf (parameters, "%63s %" SCNu32 " %lf %d",
               name, &count, &seconds, &v) != 4 ||
-      argc != 4 || strncmp (argv[3], "size=", 5) != 0)
+      argc != i + 2 || strncmp (argv[i + 1], "size=", 5) != 0)
     usage ();
   verbose = v;
-  size = argv[3] + 5;
-  run_plugin (name, argv[2]);
+  size = argv[i + 1] + 5;
+  run_stack (name, filter_path, argv[i]);
   return 0;
 }
 
-/* Run NAME's measurements in a child process, as a foreground nbdkit. */
+/* Run NAME's measurements in a child process, as a foreground nbdkit.
+ * STACK is PLUGIN.so or FILTER.so+PLUGIN.so.
+ */
 static void
-spawn (const char *name, const char *path)
+spawn (const char *name, const char *stack)
 {
   char parameters[128], size_parameter[64];
+  char *filter_parameter = NULL;
+  const char *plugin_path = stack, *plus = strchr (stack, '+');
   pid_t pid;
   int status;
 
+  if (plus) {
+    plugin_path = plus + 1;
+    if (asprintf (&filter_parameter, "--filter=%.*s",
+                  (int) (plus - stack), stack) == -1)
+      die ("asprintf");
+  }
   snprintf (parameters, sizeof parameters, "%s %" PRIu32 " %g %d",
             name, count, seconds, verbose);
   snprintf (size_parameter, sizeof size_parameter, "size=%s", size);
@@ -417,10 +689,15 @@ spawn (const char *name, const char *path)
     die ("fork");
   if (pid == 0) {
     setenv ("HARNESS_CHILD", parameters, 1);
-    execl (self, "harness", "-f", path, size_parameter, NULL);
+    if (filter_parameter)
+      execl (self, "harness", "-f", filter_parameter, plugin_path,
+             size_parameter, NULL);
+    else
+      execl (self, "harness", "-f", plugin_path, size_parameter, NULL);
     fprintf (stderr, "harness: exec %s: %m\n", self);
     _exit (1);
   }
+  free (filter_parameter);
   if (waitpid (pid, &status, 0) == -1 ||
       !WIFEXITED (status) || WEXITSTATUS (status) != 0) {
     fprintf (stderr, "harness: %s failed\n", name);
@@ -457,8 +734,8 @@ main (int argc, char *argv[])
     if (strchr (argv[i], '=') == NULL)
       usage ();
 
-  /* Rounds alternate the plugins, A B C A B C, so that a slow moment
-   * of the machine does not fall on one plugin only.
+  /* Rounds alternate the stacks, A B C A B C, so that a slow moment
+   * of the machine does not fall on one stack only.
    */
   for (round = 0; round < rounds; round++) {
     for (i = optind; i < argc; i++) {

@@ -4,6 +4,9 @@
 #                                   and the server's CPU time
 # and -v seconds=N, the length of a fio run.
 #   allocs OP requests|mallocs N    the allocation count of one kind
+#   filtercall NAME OP THREADS WALL_NS CPU_NS   one harness measurement
+#                                   of a filter stack (NAME c, filter,
+#                                   ffloor, floor)
 # Medians are taken over the rounds and runs.  Portable awk (no gawk).
 
 function median(list,    n, v, i, j, t) {
@@ -30,6 +33,10 @@ $1 == "e2e" {
     e2ecpu[$2 " " $3] = e2ecpu[$2 " " $3] " " ($3 == "nbdcopy" ? $5 : 1000 * $5 / ($4 * seconds))
 }
 $1 == "allocs"  { allocs[$2 " " $3] = $4 }
+$1 == "filtercall" {
+    fcpu[$2 " " $3 " " $4] = fcpu[$2 " " $3 " " $4] " " $6
+    fwall[$2 " " $3 " " $4] = fwall[$2 " " $3 " " $4] " " $5
+}
 
 # percall_table(TITLE, VALUES): the per-call table, medians in m.
 function percall_table(title, values,    i, c, k, line) {
@@ -76,6 +83,11 @@ END {
         percall_target("elapsed time")
     }
 
+    if (have["filtercall"]) {
+        filtercall_table("Filters per call, no server (bench/harness as nbdkit's backend, 512-byte requests): ns of CPU time per call and thread (CLOCK_THREAD_CPUTIME_ID), median", fcpu)
+        filtercall_target()
+        filtercall_table("The same in elapsed time: ns per call and thread, median", fwall)
+    }
     if (have["e2e"])
         e2e_table()
     if (have["allocs"])
@@ -148,4 +160,47 @@ function allocs_table(    ops, o, n, a, total) {
     }
     print ""
     printf "Target (newest Go): 0 allocations per request: %s\n", verdict(total == 0)
+}
+
+# filtercall_table(TITLE, VALUES): the stacks, and what each adds to
+# the C plugin alone; medians in fcm.
+function filtercall_table(title, values,    stacks, flabel, i, c, line, diffs, d, a, b) {
+    split("c filter ffloor floor", stacks, " ")
+    flabel["c"] = "C plugin alone (bench/c-ramdisk)"
+    flabel["filter"] = "Go filter on the binding (bench/go-filter) + C plugin"
+    flabel["ffloor"] = "Go filter, bare cgo: the filter floor (bench/go-floor-filter) + C plugin"
+    flabel["floor"] = "Go plugin, bare cgo: the plugin floor (bench/go-floor), no filter"
+    print ""
+    print title
+    print ""
+    print "| stack | pread 1 thread | pread 2 threads | pwrite 1 thread | pwrite 2 threads |"
+    print "|---|--:|--:|--:|--:|"
+    for (i = 1; i <= 4; i++) {
+        line = "| " flabel[stacks[i]]
+        for (c = 1; c <= 4; c++) {
+            fcm[stacks[i], c] = median(values[stacks[i] " " columns[c]])
+            line = line sprintf(" | %.1f", fcm[stacks[i], c])
+        }
+        print line " |"
+    }
+    split("filter c|ffloor c|floor c|filter ffloor", diffs, "|")
+    split("binding filter − C|filter floor − C|plugin floor − C|**the binding's own cost** (binding filter − filter floor)", dlabel, "|")
+    for (d = 1; d <= 4; d++) {
+        split(diffs[d], ab, " "); a = ab[1]; b = ab[2]
+        line = "| " dlabel[d]
+        for (c = 1; c <= 4; c++)
+            line = line sprintf(d == 4 ? " | **%+.1f**" : " | %+.1f", fcm[a, c] - fcm[b, c])
+        print line " |"
+    }
+}
+
+# Item 7 of issue 13: the filter costs at most the plugin floor over
+# the same stack without it (pread, CPU time).
+function filtercall_target(    d1, d2, f1, f2) {
+    d1 = fcm["filter", 1] - fcm["c", 1]; d2 = fcm["filter", 2] - fcm["c", 2]
+    f1 = fcm["floor", 1] - fcm["c", 1]; f2 = fcm["floor", 2] - fcm["c", 2]
+    print ""
+    printf "Target: binding filter − C ≤ plugin floor − C per pread (CPU time): 1 thread %.1f ≤ %.1f ns, 2 threads %.1f ≤ %.1f ns: %s; the binding's own cost %.1f and %.1f ns\n",
+        d1, f1, d2, f2, verdict(d1 <= f1 && d2 <= f2),
+        fcm["filter", 1] - fcm["ffloor", 1], fcm["filter", 2] - fcm["ffloor", 2]
 }

@@ -1,0 +1,3 @@
+module example.org/nbdkit-floor-filter
+
+go 1.19
