@@ -89,34 +89,53 @@ go_next_context_open (nbdkit_backend *backend, int readonly,
   return next;
 }
 
-static int64_t go_next_get_size (nbdkit_next *n) { return n->get_size (n); }
-static const char *
-go_next_export_description (nbdkit_next *n)
+// The helpers below take the next context as a uintptr_t, not as a
+// pointer: it is C memory, and cgo checks each pointer argument of a
+// call for Go pointers, some 120 instructions on every request.
+#define NEXT_OF(h) nbdkit_next *n = (nbdkit_next *) (h)
+
+static int64_t
+go_next_get_size (uintptr_t h)
 {
+  NEXT_OF (h);
+  return n->get_size (n);
+}
+
+static const char *
+go_next_export_description (uintptr_t h)
+{
+  NEXT_OF (h);
   return n->export_description (n);
 }
-static int
-go_next_block_size (nbdkit_next *n, uint32_t *sizes)
-{
-  return n->block_size (n, &sizes[0], &sizes[1], &sizes[2]);
-}
-static int go_next_prepare (nbdkit_next *n) { return n->prepare (n); }
-static int go_next_finalize (nbdkit_next *n) { return n->finalize (n); }
-static int go_next_can_write (nbdkit_next *n) { return n->can_write (n); }
-static int go_next_can_flush (nbdkit_next *n) { return n->can_flush (n); }
-static int go_next_is_rotational (nbdkit_next *n) { return n->is_rotational (n); }
-static int go_next_can_trim (nbdkit_next *n) { return n->can_trim (n); }
-static int go_next_can_zero (nbdkit_next *n) { return n->can_zero (n); }
-static int go_next_can_fast_zero (nbdkit_next *n) { return n->can_fast_zero (n); }
-static int go_next_can_extents (nbdkit_next *n) { return n->can_extents (n); }
-static int go_next_can_fua (nbdkit_next *n) { return n->can_fua (n); }
-static int go_next_can_multi_conn (nbdkit_next *n) { return n->can_multi_conn (n); }
-static int go_next_can_cache (nbdkit_next *n) { return n->can_cache (n); }
 
 static int
-go_next_pread (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
+go_next_block_size (uintptr_t h, uint32_t *sizes)
+{
+  NEXT_OF (h);
+  return n->block_size (n, &sizes[0], &sizes[1], &sizes[2]);
+}
+
+// The callbacks that take only the context and answer an int.
+#define GO_NEXT_INT(name) \
+  static int go_next_##name (uintptr_t h) { NEXT_OF (h); return n->name (n); }
+GO_NEXT_INT (prepare)
+GO_NEXT_INT (finalize)
+GO_NEXT_INT (can_write)
+GO_NEXT_INT (can_flush)
+GO_NEXT_INT (is_rotational)
+GO_NEXT_INT (can_trim)
+GO_NEXT_INT (can_zero)
+GO_NEXT_INT (can_fast_zero)
+GO_NEXT_INT (can_extents)
+GO_NEXT_INT (can_fua)
+GO_NEXT_INT (can_multi_conn)
+GO_NEXT_INT (can_cache)
+
+static int
+go_next_pread (uintptr_t h, void *buf, uint32_t count, uint64_t offset,
                uint32_t flags)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->pread (n, buf, count, offset, flags, &err);
 
@@ -124,9 +143,10 @@ go_next_pread (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
 }
 
 static int
-go_next_pwrite (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
+go_next_pwrite (uintptr_t h, void *buf, uint32_t count, uint64_t offset,
                 uint32_t flags)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->pwrite (n, buf, count, offset, flags, &err);
 
@@ -134,8 +154,9 @@ go_next_pwrite (nbdkit_next *n, void *buf, uint32_t count, uint64_t offset,
 }
 
 static int
-go_next_flush (nbdkit_next *n, uint32_t flags)
+go_next_flush (uintptr_t h, uint32_t flags)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->flush (n, flags, &err);
 
@@ -143,8 +164,9 @@ go_next_flush (nbdkit_next *n, uint32_t flags)
 }
 
 static int
-go_next_trim (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
+go_next_trim (uintptr_t h, uint32_t count, uint64_t offset, uint32_t flags)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->trim (n, count, offset, flags, &err);
 
@@ -152,8 +174,9 @@ go_next_trim (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
 }
 
 static int
-go_next_zero (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
+go_next_zero (uintptr_t h, uint32_t count, uint64_t offset, uint32_t flags)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->zero (n, count, offset, flags, &err);
 
@@ -161,9 +184,10 @@ go_next_zero (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
 }
 
 static int
-go_next_extents (nbdkit_next *n, uint32_t count, uint64_t offset,
+go_next_extents (uintptr_t h, uint32_t count, uint64_t offset,
                  uint32_t flags, struct nbdkit_extents *extents)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->extents (n, count, offset, flags, extents, &err);
 
@@ -171,8 +195,9 @@ go_next_extents (nbdkit_next *n, uint32_t count, uint64_t offset,
 }
 
 static int
-go_next_cache (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
+go_next_cache (uintptr_t h, uint32_t count, uint64_t offset, uint32_t flags)
 {
+  NEXT_OF (h);
   int err = 0;
   int r = n->cache (n, count, offset, flags, &err);
 
@@ -180,9 +205,10 @@ go_next_cache (nbdkit_next *n, uint32_t count, uint64_t offset, uint32_t flags)
 }
 
 static struct nbdkit_extents *
-go_next_extents_full (nbdkit_next *n, uint32_t count, uint64_t offset,
+go_next_extents_full (uintptr_t h, uint32_t count, uint64_t offset,
                       uint32_t flags, int *err)
 {
+  NEXT_OF (h);
   struct nbdkit_extents *r;
 
   *err = 0;
@@ -253,6 +279,9 @@ type Next struct {
 // NextOpen.SetNext.
 func (n Next) IsValid() bool { return n.next != nil }
 
+// handle is the context as the C helpers above take it.
+func (n Next) handle() C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(n.next))) }
+
 // nextBool converts a next Can* answer.
 func nextBool(method string, r C.int) (bool, error) {
 	if r == -1 {
@@ -274,7 +303,7 @@ func (n Next) GetSize() (uint64, error) {
 	if n.next == nil {
 		return 0, errNoNext("GetSize")
 	}
-	size := C.go_next_get_size(n.next)
+	size := C.go_next_get_size(n.handle())
 	if size == -1 {
 		return 0, &NextError{Method: "GetSize", Errno: syscall.EIO}
 	}
@@ -287,7 +316,7 @@ func (n Next) ExportDescription() (string, error) {
 	if n.next == nil {
 		return "", errNoNext("ExportDescription")
 	}
-	return C.GoString(C.go_next_export_description(n.next)), nil
+	return C.GoString(C.go_next_export_description(n.handle())), nil
 }
 
 // BlockSize returns the next layer's block size constraints (all 0 for
@@ -297,7 +326,7 @@ func (n Next) BlockSize() (minimum, preferred, maximum uint32, err error) {
 		return 0, 0, 0, errNoNext("BlockSize")
 	}
 	var sizes [3]C.uint32_t
-	if C.go_next_block_size(n.next, &sizes[0]) == -1 {
+	if C.go_next_block_size(n.handle(), &sizes[0]) == -1 {
 		return 0, 0, 0, &NextError{Method: "BlockSize", Errno: syscall.EIO}
 	}
 	return uint32(sizes[0]), uint32(sizes[1]), uint32(sizes[2]), nil
@@ -309,7 +338,7 @@ func (n Next) Prepare() error {
 	if n.next == nil {
 		return errNoNext("Prepare")
 	}
-	return nextFailed("Prepare", -C.go_next_prepare(n.next)*C.EIO)
+	return nextFailed("Prepare", -C.go_next_prepare(n.handle())*C.EIO)
 }
 
 // Finalize finalizes a context opened with Backend.OpenContext, before
@@ -318,7 +347,7 @@ func (n Next) Finalize() error {
 	if n.next == nil {
 		return errNoNext("Finalize")
 	}
-	return nextFailed("Finalize", -C.go_next_finalize(n.next)*C.EIO)
+	return nextFailed("Finalize", -C.go_next_finalize(n.handle())*C.EIO)
 }
 
 // Close closes a context opened with Backend.OpenContext (finalized
@@ -334,7 +363,7 @@ func (n Next) CanWrite() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("CanWrite")
 	}
-	return nextBool("CanWrite", C.go_next_can_write(n.next))
+	return nextBool("CanWrite", C.go_next_can_write(n.handle()))
 }
 
 // CanFlush returns the next layer's CanFlush.
@@ -342,7 +371,7 @@ func (n Next) CanFlush() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("CanFlush")
 	}
-	return nextBool("CanFlush", C.go_next_can_flush(n.next))
+	return nextBool("CanFlush", C.go_next_can_flush(n.handle()))
 }
 
 // IsRotational returns the next layer's IsRotational.
@@ -350,7 +379,7 @@ func (n Next) IsRotational() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("IsRotational")
 	}
-	return nextBool("IsRotational", C.go_next_is_rotational(n.next))
+	return nextBool("IsRotational", C.go_next_is_rotational(n.handle()))
 }
 
 // CanTrim returns the next layer's CanTrim.
@@ -358,7 +387,7 @@ func (n Next) CanTrim() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("CanTrim")
 	}
-	return nextBool("CanTrim", C.go_next_can_trim(n.next))
+	return nextBool("CanTrim", C.go_next_can_trim(n.handle()))
 }
 
 // CanZero returns the next layer's CanZero: ZeroNone, ZeroEmulate or
@@ -367,7 +396,7 @@ func (n Next) CanZero() (uint32, error) {
 	if n.next == nil {
 		return 0, errNoNext("CanZero")
 	}
-	return nextUint32("CanZero", C.go_next_can_zero(n.next))
+	return nextUint32("CanZero", C.go_next_can_zero(n.handle()))
 }
 
 // CanFastZero returns the next layer's CanFastZero.
@@ -375,7 +404,7 @@ func (n Next) CanFastZero() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("CanFastZero")
 	}
-	return nextBool("CanFastZero", C.go_next_can_fast_zero(n.next))
+	return nextBool("CanFastZero", C.go_next_can_fast_zero(n.handle()))
 }
 
 // CanExtents returns the next layer's CanExtents.
@@ -383,7 +412,7 @@ func (n Next) CanExtents() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("CanExtents")
 	}
-	return nextBool("CanExtents", C.go_next_can_extents(n.next))
+	return nextBool("CanExtents", C.go_next_can_extents(n.handle()))
 }
 
 // CanFUA returns the next layer's CanFUA: FUANone, FUAEmulate or
@@ -392,7 +421,7 @@ func (n Next) CanFUA() (uint32, error) {
 	if n.next == nil {
 		return 0, errNoNext("CanFUA")
 	}
-	return nextUint32("CanFUA", C.go_next_can_fua(n.next))
+	return nextUint32("CanFUA", C.go_next_can_fua(n.handle()))
 }
 
 // CanMultiConn returns the next layer's CanMultiConn.
@@ -400,7 +429,7 @@ func (n Next) CanMultiConn() (bool, error) {
 	if n.next == nil {
 		return false, errNoNext("CanMultiConn")
 	}
-	return nextBool("CanMultiConn", C.go_next_can_multi_conn(n.next))
+	return nextBool("CanMultiConn", C.go_next_can_multi_conn(n.handle()))
 }
 
 // CanCache returns the next layer's CanCache: CacheNone, CacheEmulate
@@ -409,7 +438,7 @@ func (n Next) CanCache() (uint32, error) {
 	if n.next == nil {
 		return 0, errNoNext("CanCache")
 	}
-	return nextUint32("CanCache", C.go_next_can_cache(n.next))
+	return nextUint32("CanCache", C.go_next_can_cache(n.handle()))
 }
 
 // checkBuffer refuses what a request cannot carry.  The error is built
@@ -445,7 +474,7 @@ func (n Next) PRead(buf []byte, offset uint64, flags uint32) error {
 	if err := checkBuffer("PRead", buf); err != nil {
 		return err
 	}
-	return nextFailed("PRead", C.go_next_pread(n.next, bufferPointer(buf),
+	return nextFailed("PRead", C.go_next_pread(n.handle(), bufferPointer(buf),
 		C.uint32_t(len(buf)), C.uint64_t(offset), C.uint32_t(flags)))
 }
 
@@ -457,7 +486,7 @@ func (n Next) PWrite(buf []byte, offset uint64, flags uint32) error {
 	if err := checkBuffer("PWrite", buf); err != nil {
 		return err
 	}
-	return nextFailed("PWrite", C.go_next_pwrite(n.next, bufferPointer(buf),
+	return nextFailed("PWrite", C.go_next_pwrite(n.handle(), bufferPointer(buf),
 		C.uint32_t(len(buf)), C.uint64_t(offset), C.uint32_t(flags)))
 }
 
@@ -466,7 +495,7 @@ func (n Next) Flush(flags uint32) error {
 	if n.next == nil {
 		return errNoNext("Flush")
 	}
-	return nextFailed("Flush", C.go_next_flush(n.next, C.uint32_t(flags)))
+	return nextFailed("Flush", C.go_next_flush(n.handle(), C.uint32_t(flags)))
 }
 
 // Trim sends a trim request to the next layer.
@@ -474,7 +503,7 @@ func (n Next) Trim(count uint32, offset uint64, flags uint32) error {
 	if n.next == nil {
 		return errNoNext("Trim")
 	}
-	return nextFailed("Trim", C.go_next_trim(n.next, C.uint32_t(count),
+	return nextFailed("Trim", C.go_next_trim(n.handle(), C.uint32_t(count),
 		C.uint64_t(offset), C.uint32_t(flags)))
 }
 
@@ -483,7 +512,7 @@ func (n Next) Zero(count uint32, offset uint64, flags uint32) error {
 	if n.next == nil {
 		return errNoNext("Zero")
 	}
-	return nextFailed("Zero", C.go_next_zero(n.next, C.uint32_t(count),
+	return nextFailed("Zero", C.go_next_zero(n.handle(), C.uint32_t(count),
 		C.uint64_t(offset), C.uint32_t(flags)))
 }
 
@@ -497,7 +526,7 @@ func (n Next) Extents(count uint32, offset uint64, flags uint32, extents ExtentL
 	if extents.extents == nil {
 		return errNoExtentList
 	}
-	return nextFailed("Extents", C.go_next_extents(n.next, C.uint32_t(count),
+	return nextFailed("Extents", C.go_next_extents(n.handle(), C.uint32_t(count),
 		C.uint64_t(offset), C.uint32_t(flags), extents.extents))
 }
 
@@ -509,7 +538,7 @@ func (n Next) ExtentsFull(count uint32, offset uint64, flags uint32) (*ExtentLis
 		return nil, errNoNext("ExtentsFull")
 	}
 	var errno C.int
-	list := C.go_next_extents_full(n.next, C.uint32_t(count), C.uint64_t(offset),
+	list := C.go_next_extents_full(n.handle(), C.uint32_t(count), C.uint64_t(offset),
 		C.uint32_t(flags), &errno)
 	if list == nil {
 		return nil, nextFailed("Extents", errno)
@@ -522,7 +551,7 @@ func (n Next) Cache(count uint32, offset uint64, flags uint32) error {
 	if n.next == nil {
 		return errNoNext("Cache")
 	}
-	return nextFailed("Cache", C.go_next_cache(n.next, C.uint32_t(count),
+	return nextFailed("Cache", C.go_next_cache(n.handle(), C.uint32_t(count),
 		C.uint64_t(offset), C.uint32_t(flags)))
 }
 
