@@ -38,6 +38,19 @@ $1 == "filtercall" {
     fwall[$2 " " $3 " " $4] = fwall[$2 " " $3 " " $4] " " $5
 }
 
+# median_rows(VALUES, KEYS, LABELS, OUT): a row for each of the four
+# KEYS, labelled, with the medians of its four columns, kept in OUT.
+function median_rows(values, keys, labels, out,    i, c, line) {
+    for (i = 1; i <= 4; i++) {
+        line = "| " labels[keys[i]]
+        for (c = 1; c <= 4; c++) {
+            out[keys[i], c] = median(values[keys[i] " " columns[c]])
+            line = line sprintf(" | %.1f", out[keys[i], c])
+        }
+        print line " |"
+    }
+}
+
 # percall_table(TITLE, VALUES): the per-call table, medians in m.
 function percall_table(title, values,    i, c, k, line) {
     print ""
@@ -45,14 +58,7 @@ function percall_table(title, values,    i, c, k, line) {
     print ""
     print "| plugin | pread 1 thread | pread 2 threads | pwrite 1 thread | pwrite 2 threads |"
     print "|---|--:|--:|--:|--:|"
-    for (i = 1; i <= 4; i++) {
-        line = "| " label[names[i]]
-        for (c = 1; c <= 4; c++) {
-            m[names[i], c] = median(values[names[i] " " columns[c]])
-            line = line sprintf(" | %.1f", m[names[i], c])
-        }
-        print line " |"
-    }
+    median_rows(values, names, label, m)
     for (k = 3; k <= 4; k++) {
         line = "| **" (k == 3 ? "binding" : "examples/ramdisk") " − floor** (" names[k] " − floor)"
         for (c = 1; c <= 4; c++)
@@ -175,14 +181,7 @@ function filtercall_table(title, values,    stacks, flabel, i, c, line, diffs, d
     print ""
     print "| stack | pread 1 thread | pread 2 threads | pwrite 1 thread | pwrite 2 threads |"
     print "|---|--:|--:|--:|--:|"
-    for (i = 1; i <= 4; i++) {
-        line = "| " flabel[stacks[i]]
-        for (c = 1; c <= 4; c++) {
-            fcm[stacks[i], c] = median(values[stacks[i] " " columns[c]])
-            line = line sprintf(" | %.1f", fcm[stacks[i], c])
-        }
-        print line " |"
-    }
+    median_rows(values, stacks, flabel, fcm)
     split("filter c|ffloor c|floor c|filter ffloor", diffs, "|")
     split("binding filter − C|filter floor − C|plugin floor − C|**the binding's own cost** (binding filter − filter floor)", dlabel, "|")
     for (d = 1; d <= 4; d++) {
