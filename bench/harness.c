@@ -20,8 +20,9 @@
  * plugin's, and a struct nbdkit_next_ops whose members call the
  * plugin's .pread, .pwrite, .get_size and .can_* (and abort on the
  * others, which no filter measured here calls).  A callback the filter
- * leaves NULL goes straight to the plugin, as in nbdkit.  The plugin
- * alone is called directly, exactly as before filters were measured.
+ * leaves NULL goes straight to the plugin, as in nbdkit.  A plugin
+ * alone gets its requests directly, exactly as before filters were
+ * measured.
  *
  * One line per measurement goes to stdout:
  *
@@ -434,41 +435,25 @@ load_stack (const char *filter_path, const char *plugin_path)
       die ("filter prepare");
   }
 
-  /* The handshake.  The Go binding only lets .pwrite through after
-   * .can_write said yes.
+  /* The handshake, through the filter if there is one (with none,
+   * every filter field is NULL and FILTER_OR_NEXT calls the plugin,
+   * with nbdkit's answer where it lacks the callback).  The Go binding
+   * only lets .pwrite through after .can_write said yes.
    */
-  if (!have_filter) {
-    if (plugin.get_size (handle) < (int64_t) MAX_THREADS * REGION)
-      die ("get_size (the disk is too small)");
-    if (MAYBE_CALL (can_write, handle) != 1)
-      die ("can_write");
-    if (MAYBE_CALL (can_flush, handle) == -1 ||
-        MAYBE_CALL (is_rotational, handle) == -1 ||
-        MAYBE_CALL (can_trim, handle) == -1 ||
-        MAYBE_CALL (can_zero, handle) == -1 ||
-        MAYBE_CALL (can_fast_zero, handle) == -1 ||
-        MAYBE_CALL (can_fua, handle) == -1 ||
-        MAYBE_CALL (can_multi_conn, handle) == -1 ||
-        MAYBE_CALL (can_extents, handle) == -1 ||
-        MAYBE_CALL (can_cache, handle) == -1)
-      die ("can_*");
-  }
-  else {
-    if (FILTER_OR_NEXT (get_size) < (int64_t) MAX_THREADS * REGION)
-      die ("filter get_size (the disk is too small)");
-    if (FILTER_OR_NEXT (can_write) != 1)
-      die ("filter can_write");
-    if (FILTER_OR_NEXT (can_flush) == -1 ||
-        FILTER_OR_NEXT (is_rotational) == -1 ||
-        FILTER_OR_NEXT (can_trim) == -1 ||
-        FILTER_OR_NEXT (can_zero) == -1 ||
-        FILTER_OR_NEXT (can_fast_zero) == -1 ||
-        FILTER_OR_NEXT (can_fua) == -1 ||
-        FILTER_OR_NEXT (can_multi_conn) == -1 ||
-        FILTER_OR_NEXT (can_extents) == -1 ||
-        FILTER_OR_NEXT (can_cache) == -1)
-      die ("filter can_*");
-  }
+  if (FILTER_OR_NEXT (get_size) < (int64_t) MAX_THREADS * REGION)
+    die ("get_size (the disk is too small)");
+  if (FILTER_OR_NEXT (can_write) != 1)
+    die ("can_write");
+  if (FILTER_OR_NEXT (can_flush) == -1 ||
+      FILTER_OR_NEXT (is_rotational) == -1 ||
+      FILTER_OR_NEXT (can_trim) == -1 ||
+      FILTER_OR_NEXT (can_zero) == -1 ||
+      FILTER_OR_NEXT (can_fast_zero) == -1 ||
+      FILTER_OR_NEXT (can_fua) == -1 ||
+      FILTER_OR_NEXT (can_multi_conn) == -1 ||
+      FILTER_OR_NEXT (can_extents) == -1 ||
+      FILTER_OR_NEXT (can_cache) == -1)
+    die ("can_*");
 }
 
 static void
